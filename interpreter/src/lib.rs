@@ -1,0 +1,8 @@
+//! `durable-interpreter`: the specification side of `durable`.
+//!
+//! DFL's syntax ([`syntax`]), the loader that checks a spec and lowers it to the core calculus
+//! ([`load`]), the evaluator of one component ([`eval`]) and the high-level semantics of
+//! Durable Functions ([`hl`]). No faults and no I/O live here.
+
+pub mod diagnostic;
+pub mod syntax;

@@ -1,0 +1,1 @@
+//! `durable-model`: the execution models.
