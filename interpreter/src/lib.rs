@@ -4,5 +4,11 @@
 //! ([`load`]), the evaluator of one component ([`eval`]) and the high-level semantics of
 //! Durable Functions ([`hl`]). No faults and no I/O live here.
 
+pub mod code;
 pub mod diagnostic;
+pub mod env;
+pub mod eval;
+pub mod hl;
+pub mod load;
 pub mod syntax;
+pub mod value;

@@ -1,0 +1,449 @@
+//! Orchestrations: their state, and the driver that runs one to its next effect point
+//! (rule Orch-Step of docs/semantics.md), enforcing the critical-section rules at run time.
+//! Every model runs orchestrations through [`step`].
+
+use super::choice::Choices;
+use super::message::{EntityRequest, FutureRef, InstanceId, Message, Origin};
+use crate::eval::{error, Machine, Request, Runner, Yield};
+use crate::load::Spec;
+use crate::value::{EntityId, Value};
+use imbl::OrdMap;
+use std::sync::Arc;
+
+/// One orchestration instance.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct OrchState {
+    pub name: Arc<str>,
+    /// 0 for the first execution, +1 at each continue-as-new.
+    pub execution: u32,
+    pub status: Status,
+    /// The next future's number within this execution.
+    pub counter: u32,
+    /// Results delivered to this execution's futures, by future number.
+    pub resolved: OrdMap<u32, Result<Value, Value>>,
+    /// The critical section it is acquiring or holds.
+    pub lock: Option<LockCtx>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Status {
+    Running(Run),
+    Completed(Value),
+    Failed(Value),
+}
+
+/// Where a running orchestration stands.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Run {
+    /// Started (or continued as new) with this input; its code has not run yet.
+    Start(Value),
+    /// Suspended at `await` of this future.
+    Await(Machine, u32),
+}
+
+/// A critical section (DESIGN.md §5).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct LockCtx {
+    /// The lock set, de-duplicated and sorted.
+    pub set: Arc<[EntityId]>,
+    /// The future the last entity of the set resolves when all are acquired.
+    pub grant: u32,
+    /// Calls to locked entities whose futures have not been awaited yet.
+    pub pending: OrdMap<EntityId, u32>,
+}
+
+/// The options that change how orchestrations run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrchOptions {
+    /// Activity calls are allowed inside critical sections (`--lock-activities`).
+    pub lock_activities: bool,
+}
+
+/// An orchestration's step: its new state and what it sent, in program order.
+#[derive(Clone, Debug)]
+pub struct OrchStep {
+    pub state: OrchState,
+    pub sent: Vec<Message>,
+}
+
+impl OrchState {
+    pub fn new(name: Arc<str>, input: Value) -> OrchState {
+        OrchState {
+            name,
+            execution: 0,
+            status: Status::Running(Run::Start(input)),
+            counter: 0,
+            resolved: OrdMap::new(),
+            lock: None,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self.status, Status::Running(_))
+    }
+
+    /// Can it take a step: just started, or awaiting a future that has its result?
+    pub fn ready(&self) -> bool {
+        match &self.status {
+            Status::Running(Run::Start(_)) => true,
+            Status::Running(Run::Await(_, f)) => self.resolved.contains_key(f),
+            _ => false,
+        }
+    }
+
+    /// Delivers a result to one of its futures; a result for another execution, or for a
+    /// finished instance, is dropped (rule Deliver). True if it was taken.
+    pub fn deliver(&mut self, to: &FutureRef, result: Result<Value, Value>) -> bool {
+        if to.execution != self.execution || !self.is_running() {
+            return false;
+        }
+        self.resolved.insert(to.counter, result);
+        true
+    }
+
+    fn future(&mut self, instance: &InstanceId) -> (u32, FutureRef) {
+        let n = self.counter;
+        self.counter += 1;
+        (
+            n,
+            FutureRef {
+                instance: instance.clone(),
+                execution: self.execution,
+                counter: n,
+            },
+        )
+    }
+
+    /// Answers `await f` from the resolved futures; the call it awaited is no longer pending.
+    fn answer_await(&mut self, runner: &mut Runner, f: u32) -> bool {
+        let Some(result) = self.resolved.get(&f).cloned() else {
+            return false;
+        };
+        if let Some(lock) = &mut self.lock {
+            let done: Vec<EntityId> = lock
+                .pending
+                .iter()
+                .filter(|(_, pending)| **pending == f)
+                .map(|(e, _)| e.clone())
+                .collect();
+            for e in done {
+                lock.pending.remove(&e);
+            }
+        }
+        match result {
+            Ok(v) => runner.give(v),
+            Err(e) => runner.raise(e),
+        }
+        true
+    }
+}
+
+/// `v` if it is data; else the `type:` error raised where it leaves the component.
+pub fn data(v: Value, what: &str) -> Result<Value, Value> {
+    if v.is_data() {
+        Ok(v)
+    } else {
+        Err(error(
+            "type",
+            format!("{what} must be data, got {}", v.kind_name()),
+        ))
+    }
+}
+
+fn lock_rule(message: impl AsRef<str>) -> Value {
+    error("lock-rule", message)
+}
+
+/// What the driver does after answering a request.
+enum Flow {
+    Continue,
+    Suspend(u32),
+    ContinueAsNew(Value),
+}
+
+/// Runs orchestration `id` from its current point to its next effect point (rule Orch-Step).
+/// `choices` resolves `choose`, which only nondeterministic orchestrations use.
+pub fn step(
+    spec: &Spec,
+    opts: OrchOptions,
+    id: &InstanceId,
+    st: &OrchState,
+    choices: &mut Choices,
+) -> OrchStep {
+    let mut st = st.clone();
+    let mut sent = Vec::new();
+    let Status::Running(run) = st.status.clone() else {
+        return OrchStep { state: st, sent };
+    };
+    let mut runner = match run {
+        Run::Start(input) => {
+            let orch = &spec.orchestrations[&st.name];
+            Runner::apply_lambda(&orch.lambda, input)
+        }
+        Run::Await(m, f) => {
+            let mut r = Runner::resume(&m);
+            if !st.answer_await(&mut r, f) {
+                return OrchStep { state: st, sent };
+            }
+            r
+        }
+    };
+    loop {
+        match runner.run(&spec.defs) {
+            Yield::Done(v) => {
+                st.status = match data(v, "an orchestration's result") {
+                    Ok(v) => Status::Completed(v),
+                    Err(e) => Status::Failed(e),
+                };
+                break;
+            }
+            Yield::Failed(e) => {
+                st.status = Status::Failed(data(e, "an error payload").unwrap_or_else(|e| e));
+                break;
+            }
+            Yield::Request(req) => {
+                match request(opts, id, &mut st, req, &mut runner, &mut sent, choices) {
+                    Flow::Continue => {}
+                    Flow::Suspend(f) => {
+                        st.status = Status::Running(Run::Await(runner.suspend(), f));
+                        break;
+                    }
+                    Flow::ContinueAsNew(input) => {
+                        st.execution += 1;
+                        st.counter = 0;
+                        st.resolved = OrdMap::new();
+                        st.lock = None;
+                        st.status = Status::Running(Run::Start(input));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    OrchStep { state: st, sent }
+}
+
+/// Answers one request of a running orchestration.
+#[allow(clippy::too_many_arguments)]
+fn request(
+    opts: OrchOptions,
+    id: &InstanceId,
+    st: &mut OrchState,
+    req: Request,
+    runner: &mut Runner,
+    sent: &mut Vec<Message>,
+    choices: &mut Choices,
+) -> Flow {
+    let raise = |runner: &mut Runner, e: Value| {
+        runner.raise(e);
+        Flow::Continue
+    };
+    match req {
+        Request::Await(f) => {
+            if st.answer_await(runner, f) {
+                Flow::Continue
+            } else {
+                Flow::Suspend(f)
+            }
+        }
+        Request::CallActivity(name, arg) => {
+            if st.lock.is_some() && !opts.lock_activities {
+                return raise(
+                    runner,
+                    lock_rule(format!(
+                        "activity `{name}` called inside a critical section (allowed with --lock-activities)"
+                    )),
+                );
+            }
+            let input = match data(arg, "an activity's input") {
+                Ok(v) => v,
+                Err(e) => return raise(runner, e),
+            };
+            let (n, task) = st.future(id);
+            sent.push(Message::Activity { task, name, input });
+            runner.give(Value::Future(n));
+            Flow::Continue
+        }
+        Request::CallEntity(target, op, arg) => {
+            let Some(entity) = target.as_entity().cloned() else {
+                return raise(
+                    runner,
+                    error(
+                        "type",
+                        format!("`call` needs an entity id, got {}", target.kind_name()),
+                    ),
+                );
+            };
+            if let Some(lock) = &st.lock {
+                if !lock.set.contains(&entity) {
+                    return raise(
+                        runner,
+                        lock_rule(format!("call to {entity}, which is not in the lock set")),
+                    );
+                }
+                if lock.pending.contains_key(&entity) {
+                    return raise(
+                        runner,
+                        lock_rule(format!(
+                            "second call to {entity} while the first is still pending"
+                        )),
+                    );
+                }
+            }
+            let arg = match data(arg, "an operation's argument") {
+                Ok(v) => v,
+                Err(e) => return raise(runner, e),
+            };
+            let (n, reply) = st.future(id);
+            if let Some(lock) = &mut st.lock {
+                lock.pending.insert(entity.clone(), n);
+            }
+            sent.push(Message::Entity {
+                entity,
+                request: EntityRequest::Op {
+                    origin: Origin::Instance(id.clone()),
+                    op,
+                    arg,
+                    reply: Some(reply),
+                },
+            });
+            runner.give(Value::Future(n));
+            Flow::Continue
+        }
+        Request::Signal(target, op, arg) => {
+            let Some(entity) = target.as_entity().cloned() else {
+                return raise(
+                    runner,
+                    error(
+                        "type",
+                        format!("`signal` needs an entity id, got {}", target.kind_name()),
+                    ),
+                );
+            };
+            if let Some(lock) = &st.lock {
+                if lock.set.contains(&entity) {
+                    return raise(
+                        runner,
+                        lock_rule(format!("signal to {entity}, which is in the lock set")),
+                    );
+                }
+            }
+            let arg = match data(arg, "an operation's argument") {
+                Ok(v) => v,
+                Err(e) => return raise(runner, e),
+            };
+            sent.push(Message::Entity {
+                entity,
+                request: EntityRequest::Op {
+                    origin: Origin::Instance(id.clone()),
+                    op,
+                    arg,
+                    reply: None,
+                },
+            });
+            runner.give(Value::Unit);
+            Flow::Continue
+        }
+        Request::Continue(_, arg) => {
+            if st.lock.is_some() {
+                return raise(runner, lock_rule("`continue` inside a critical section"));
+            }
+            match data(arg, "the input of `continue`") {
+                Ok(v) => Flow::ContinueAsNew(v),
+                Err(e) => raise(runner, e),
+            }
+        }
+        Request::Choose(items) => {
+            let i = choices.pick(items.len());
+            runner.give(items[i].clone());
+            Flow::Continue
+        }
+        Request::LockAcquire(ids) => {
+            if st.lock.is_some() {
+                return raise(runner, lock_rule("critical sections cannot nest"));
+            }
+            if ids.is_empty() {
+                return raise(runner, lock_rule("empty lock set"));
+            }
+            let mut set: Vec<EntityId> = Vec::with_capacity(ids.len());
+            for v in &ids {
+                match v.as_entity() {
+                    Some(e) => set.push(e.clone()),
+                    None => {
+                        return raise(
+                            runner,
+                            lock_rule(format!(
+                                "a lock set holds entity ids, not {}",
+                                v.kind_name()
+                            )),
+                        )
+                    }
+                }
+            }
+            set.sort();
+            set.dedup();
+            let set: Arc<[EntityId]> = set.into();
+            let (n, reply) = st.future(id);
+            sent.push(Message::Entity {
+                entity: set[0].clone(),
+                request: EntityRequest::Lock {
+                    owner: id.clone(),
+                    lockset: set.clone(),
+                    index: 0,
+                    reply,
+                },
+            });
+            st.lock = Some(LockCtx {
+                set,
+                grant: n,
+                pending: OrdMap::new(),
+            });
+            runner.give(Value::Future(n));
+            Flow::Continue
+        }
+        Request::LockRelease => {
+            if let Some(lock) = st.lock.take() {
+                for entity in lock.set.iter() {
+                    sent.push(Message::Entity {
+                        entity: entity.clone(),
+                        request: EntityRequest::Release { owner: id.clone() },
+                    });
+                }
+            }
+            runner.give(Value::Unit);
+            Flow::Continue
+        }
+        other => raise(
+            runner,
+            error(
+                "type",
+                format!(
+                    "{} is not supported in an orchestration",
+                    request_name(&other)
+                ),
+            ),
+        ),
+    }
+}
+
+/// How a request is named in an error message.
+pub fn request_name(r: &Request) -> &'static str {
+    match r {
+        Request::Await(_) => "`await`",
+        Request::CallActivity(..) => "calling an activity",
+        Request::CallOrchestration(..) => "calling an orchestration",
+        Request::CallExtern(..) => "calling an extern",
+        Request::CallEntity(..) => "calling an entity",
+        Request::Signal(..) => "`signal`",
+        Request::Continue(..) => "`continue`",
+        Request::Get | Request::Set(_) => "`get`/`set`",
+        Request::Choose(_) => "`choose`",
+        Request::LockAcquire(_) | Request::LockRelease => "`lock`",
+        Request::Timer(_) => "`timer`",
+        Request::Event(_) => "`event`",
+        Request::AwaitAll(_) => "`await_all`",
+        Request::AwaitAny(_) => "`await_any`",
+        Request::Now => "`now`",
+        Request::Observe(..) => "an observer",
+    }
+}
