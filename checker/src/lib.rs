@@ -1,1 +1,19 @@
-//! `durable-checker`
+//! `durable-checker`: the model checker over every protocol, the reports, and the `durable`
+//! command line.
+
+pub mod check;
+pub mod cli;
+pub mod error;
+pub mod explore;
+pub mod fingerprint;
+pub mod fmt_cmd;
+pub mod registry;
+pub mod report;
+pub mod run_cmd;
+pub mod settings;
+pub mod test_cmd;
+pub mod trace;
+
+/// The stack of the threads that run models: deep continuations and values are handled by
+/// recursive code bounded by the language's limits, which needs more than the default.
+pub const STACK_BYTES: usize = 256 * 1024 * 1024;

@@ -1,1 +1,162 @@
-fn main() {}
+//! The `durable` binary: parses the command line, runs the command on a thread with a large
+//! stack, prints its report and exits with the code of CLI.md.
+
+use clap::Parser;
+use durable_checker::check::{check, CheckRequest};
+use durable_checker::cli::{Cli, Command};
+use durable_checker::error::CliError;
+use durable_checker::fmt_cmd::{fmt, FmtOutcome};
+use durable_checker::registry::protocols;
+use durable_checker::run_cmd::{run, RunRequest};
+use durable_checker::test_cmd::{test, TestRequest};
+use durable_checker::{report, run_cmd, test_cmd, STACK_BYTES};
+use std::io::Write;
+use std::path::PathBuf;
+
+fn main() {
+    let cli = Cli::parse();
+    let worker = std::thread::Builder::new()
+        .name("durable".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || execute(cli));
+    let code = match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("error: internal failure (this is a bug in durable)");
+            70
+        }
+    };
+    let _ = std::io::stdout().flush();
+    std::process::exit(code);
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("reports serialize") + "\n"
+}
+
+fn execute(cli: Cli) -> i32 {
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32, CliError> {
+    match cli.command {
+        Command::Check(a) => {
+            let req = CheckRequest {
+                spec: a.spec,
+                scenarios: a.scenarios,
+                model: a.model.model,
+                protocol: a.model.protocol,
+                flags: a.faults.flags(),
+                bounds: a.bounds.bounds(),
+                threads: a.threads as usize,
+                continue_all: a.continue_all,
+                trace_dir: Some(a.trace_dir),
+                progress: !a.quiet,
+            };
+            let r = check(&req)?;
+            print!("{}", if a.json { json(&r) } else { report::render(&r) });
+            Ok(r.verdict.exit_code())
+        }
+        Command::Test(a) => {
+            let paths = if a.paths.is_empty() {
+                vec![PathBuf::from("specs")]
+            } else {
+                a.paths
+            };
+            let req = TestRequest {
+                paths,
+                bounds: a.bounds.bounds(),
+                threads: a.threads as usize,
+                trace_dir: Some(a.trace_dir),
+                progress: !a.quiet,
+            };
+            let r = test(&req)?;
+            print!(
+                "{}",
+                if a.json {
+                    json(&r)
+                } else {
+                    test_cmd::render(&r)
+                }
+            );
+            Ok(
+                if r.met + r.scenarios.iter().filter(|s| !s.met).count() == r.total
+                    && r.met == r.total
+                {
+                    0
+                } else {
+                    1
+                },
+            )
+        }
+        Command::Run(a) => {
+            let req = RunRequest {
+                spec: a.spec,
+                scenario: a.scenario,
+                model: a.model.model,
+                protocol: a.model.protocol,
+                flags: a.faults.flags(),
+                seed: a.seed,
+                max_steps: a.max_steps,
+                trace_out: a.trace_out,
+            };
+            let r = run(&req)?;
+            print!(
+                "{}",
+                if a.json {
+                    json(&r)
+                } else {
+                    run_cmd::render(&r)
+                }
+            );
+            Ok(if r.violations.is_empty() { 0 } else { 1 })
+        }
+        Command::Fmt(a) => match fmt(&a.spec, a.check, a.write)? {
+            FmtOutcome::Printed(text) => {
+                print!("{text}");
+                Ok(0)
+            }
+            FmtOutcome::Checked(true) => Ok(0),
+            FmtOutcome::Checked(false) => {
+                eprintln!(
+                    "{} is not in canonical form (durable fmt --write fixes it)",
+                    a.spec.display()
+                );
+                Ok(1)
+            }
+            FmtOutcome::Written(_) => Ok(0),
+        },
+        Command::Protocols(a) => {
+            let list = protocols();
+            if a.json {
+                let items: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "name": p.name, "model": p.model,
+                            "description": p.description, "broken": p.broken,
+                        })
+                    })
+                    .collect();
+                print!("{}", json(&items));
+            } else {
+                for p in list {
+                    println!(
+                        "{:<26} {:<3} {}{}",
+                        p.name,
+                        p.model,
+                        if p.broken { "[broken] " } else { "" },
+                        p.description
+                    );
+                }
+            }
+            Ok(0)
+        }
+    }
+}

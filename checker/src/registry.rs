@@ -1,0 +1,137 @@
+//! The models and protocols this build has, and how `--model` and `--protocol` select them.
+
+use crate::error::{CliError, CliResult};
+use crate::explore::{explore, Checks, Exploration};
+use crate::settings::Settings;
+use durable_interpreter::hl::{Hl, HlOptions};
+use durable_interpreter::load::Spec;
+use durable_model::high_level::{HighLevel, HL_INFO};
+use durable_model::protocol::{Protocol, ProtocolInfo};
+use std::sync::Arc;
+
+/// Every protocol in this build, the high-level model first.
+pub fn protocols() -> Vec<&'static ProtocolInfo> {
+    vec![&HL_INFO]
+}
+
+/// The models of CLI.md that this build does not have yet.
+const NOT_BUILT: [&str; 2] = ["cs", "rr"];
+
+/// The execution-model protocols a check explores besides `hl`, and what to tell the user
+/// about models not built.
+pub struct Selection {
+    pub protocols: Vec<&'static ProtocolInfo>,
+    pub notes: Vec<String>,
+}
+
+pub fn select(model: Option<&str>, protocol: Option<&str>) -> CliResult<Selection> {
+    let all = protocols();
+    if let Some(name) = protocol {
+        let Some(info) = all.iter().find(|p| p.name == name) else {
+            return Err(CliError::Usage(format!(
+                "protocol `{name}` does not exist in this build; `durable protocols` lists those that do"
+            )));
+        };
+        if let Some(m) = model.filter(|m| *m != info.model && *m != "all") {
+            return Err(CliError::Usage(format!(
+                "protocol `{name}` belongs to model `{}`, not `{m}`",
+                info.model
+            )));
+        }
+        let protocols = if info.model == "hl" {
+            vec![]
+        } else {
+            vec![*info]
+        };
+        return Ok(Selection {
+            protocols,
+            notes: Vec::new(),
+        });
+    }
+    match model.unwrap_or("all") {
+        "hl" => Ok(Selection {
+            protocols: Vec::new(),
+            notes: Vec::new(),
+        }),
+        "all" => {
+            let protocols: Vec<_> = all
+                .into_iter()
+                .filter(|p| p.model != "hl" && !p.broken && p.name == p.model)
+                .collect();
+            let notes = if protocols.is_empty() {
+                vec![format!(
+                    "models {} are not built yet: --model all checks hl only",
+                    NOT_BUILT.join(" and ")
+                )]
+            } else {
+                Vec::new()
+            };
+            Ok(Selection { protocols, notes })
+        }
+        m if NOT_BUILT.contains(&m) => Err(CliError::Usage(format!(
+            "model `{m}` does not exist yet in this build (only `hl` does)"
+        ))),
+        m => Err(CliError::Usage(format!(
+            "unknown model `{m}`: the models are hl, cs, rr and all"
+        ))),
+    }
+}
+
+/// What a check of one scenario needs to build and explore a model.
+pub struct Target<'a> {
+    pub spec: &'a Arc<Spec>,
+    pub scenario: usize,
+    pub settings: Settings,
+}
+
+impl Target<'_> {
+    pub fn hl(&self) -> Hl {
+        Hl::new(
+            self.spec.clone(),
+            self.scenario,
+            HlOptions {
+                lock_activities: self.settings.lock_activities,
+                timeouts: self.settings.faults.timeouts,
+            },
+        )
+    }
+}
+
+/// Something to do with a protocol whatever its state and action types: the one place that
+/// turns a protocol's name into its model.
+pub trait ProtocolTask {
+    type Output;
+    fn run<P: Protocol>(self, p: &P) -> Self::Output;
+}
+
+/// Builds the named protocol for `target` and runs `task` on it.
+pub fn with_protocol<T: ProtocolTask>(
+    name: &str,
+    target: &Target<'_>,
+    task: T,
+) -> CliResult<T::Output> {
+    match name {
+        "hl" => Ok(task.run(&HighLevel(target.hl()))),
+        other => Err(CliError::Usage(format!(
+            "protocol `{other}` does not exist in this build"
+        ))),
+    }
+}
+
+struct Explore<'c, 'a>(&'c Checks<'a>);
+
+impl ProtocolTask for Explore<'_, '_> {
+    type Output = Exploration<String>;
+    fn run<P: Protocol>(self, p: &P) -> Exploration<String> {
+        explore(p, self.0).named()
+    }
+}
+
+/// Explores the named protocol.
+pub fn explore_protocol(
+    name: &str,
+    target: &Target<'_>,
+    checks: &Checks<'_>,
+) -> CliResult<Exploration<String>> {
+    with_protocol(name, target, Explore(checks))
+}

@@ -1,0 +1,100 @@
+//! Trace files: a counterexample (or any run) as JSON that names the spec, scenario, model,
+//! protocol and fault budget, and every step by its action's text.
+
+use crate::error::{CliError, CliResult};
+use crate::settings::{Faults, Settings};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const FORMAT: &str = "durable-trace/1";
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TraceFile {
+    pub format: String,
+    pub spec: String,
+    /// xxh3-128 of the spec's text: a replay against an edited spec is detected.
+    pub spec_hash: String,
+    pub scenario: String,
+    pub model: String,
+    pub protocol: String,
+    pub faults: FaultsData,
+    pub lock_activities: bool,
+    pub allow_nondeterminism: bool,
+    /// The violated check, or `null` for a passing run.
+    pub check: Option<String>,
+    pub message: Option<String>,
+    pub steps: Vec<TraceStep>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FaultsData {
+    pub crashes: u32,
+    pub duplicates: u32,
+    pub lost_commits: u32,
+    pub timeouts: bool,
+    pub batch: String,
+}
+
+impl From<Faults> for FaultsData {
+    fn from(f: Faults) -> FaultsData {
+        FaultsData {
+            crashes: f.crashes,
+            duplicates: f.duplicates,
+            lost_commits: f.lost_commits,
+            timeouts: f.timeouts,
+            batch: f.batch.name().to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TraceStep {
+    pub action: String,
+}
+
+pub fn spec_hash(text: &str) -> String {
+    format!("{:032x}", crate::fingerprint::fingerprint(text))
+}
+
+/// What identifies a trace: the file name of CLI.md without its directory.
+pub struct TraceName<'a> {
+    pub spec_path: &'a str,
+    pub scenario: &'a str,
+    pub protocol: &'a str,
+    pub settings: &'a Settings,
+    pub kind: &'a str,
+    pub index: Option<usize>,
+}
+
+impl TraceName<'_> {
+    /// `<spec>.<scenario>.<protocol>.<fault-digest>.<check-kind>[.<k>].json`
+    pub fn file_name(&self) -> String {
+        let stem = Path::new(self.spec_path)
+            .file_stem()
+            .map_or_else(|| "spec".into(), |s| s.to_string_lossy().into_owned());
+        let mut name = format!(
+            "{stem}.{}.{}.{}.{}",
+            self.scenario,
+            self.protocol,
+            self.settings.digest(),
+            self.kind
+        );
+        if let Some(k) = self.index {
+            name.push_str(&format!(".{k}"));
+        }
+        name.push_str(".json");
+        name
+    }
+}
+
+pub fn write_trace(dir: &Path, name: &str, trace: &TraceFile) -> CliResult<PathBuf> {
+    let path = dir.join(name);
+    let write_err = |source| CliError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    let text = serde_json::to_string_pretty(trace).expect("traces serialize");
+    std::fs::write(&path, text + "\n").map_err(write_err)?;
+    Ok(path)
+}
