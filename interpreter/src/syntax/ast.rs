@@ -54,6 +54,9 @@ pub struct Program {
 pub struct Decl {
     pub kind: DeclKind,
     pub span: Span,
+    /// Comments before the declaration but separated from it by a blank line (a file's
+    /// header, a section title): printed with the blank line kept.
+    pub detached: Vec<Comment>,
     pub comments: Comments,
 }
 

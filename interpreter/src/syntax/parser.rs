@@ -228,6 +228,19 @@ impl Parser<'_> {
         out
     }
 
+    /// Splits off the comments that a blank line separates from what follows them.
+    fn split_detached(&self, leading: &mut Vec<Comment>, next_start: usize) -> Vec<Comment> {
+        let blank_after = |i: usize| {
+            let end = leading[i].span.end as usize;
+            let next = leading.get(i + 1).map_or(next_start, |c| c.span.start as usize);
+            self.src[end..next].matches('\n').count() >= 2
+        };
+        match (0..leading.len()).rev().find(|&i| blank_after(i)) {
+            Some(i) => leading.drain(..=i).collect(),
+            None => Vec::new(),
+        }
+    }
+
     // ---- recovery -----------------------------------------------------------------------
 
     fn skip_to_decl(&mut self) {
@@ -268,8 +281,9 @@ impl Parser<'_> {
     fn program(&mut self) -> Program {
         let mut decls = Vec::new();
         while !self.at(&Tok::Eof) && !self.too_many_errors() {
-            let leading = self.leading_comments();
+            let mut leading = self.leading_comments();
             let start = self.span();
+            let detached = self.split_detached(&mut leading, start.start as usize);
             let start_pos = self.pos;
             match self.decl() {
                 Ok(kind) => {
@@ -278,6 +292,7 @@ impl Parser<'_> {
                     decls.push(Decl {
                         kind,
                         span: start.to(self.prev_span()),
+                        detached,
                         comments: Comments { leading, trailing },
                     });
                     if !self.at(&Tok::Eof) && !matches!(self.tok(), Tok::Kw(k) if k.starts_decl()) {

@@ -159,7 +159,14 @@ impl Printer {
             }
             DeclKind::Scenario(s) => self.scenario(s),
         };
-        self.decl_comments(&d.comments, body)
+        let doc = self.decl_comments(&d.comments, body);
+        if d.detached.is_empty() {
+            return doc;
+        }
+        self.comment_lines(&d.detached)
+            .append(Doc::hardline())
+            .append(Doc::hardline())
+            .append(doc)
     }
 
     fn decl_comments(&self, comments: &Comments, doc: Doc) -> Doc {
