@@ -11,6 +11,7 @@ pub mod registry;
 pub mod report;
 pub mod run_cmd;
 pub mod settings;
+pub mod stateright_model;
 pub mod test_cmd;
 pub mod trace;
 

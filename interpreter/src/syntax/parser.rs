@@ -232,7 +232,9 @@ impl Parser<'_> {
     fn split_detached(&self, leading: &mut Vec<Comment>, next_start: usize) -> Vec<Comment> {
         let blank_after = |i: usize| {
             let end = leading[i].span.end as usize;
-            let next = leading.get(i + 1).map_or(next_start, |c| c.span.start as usize);
+            let next = leading
+                .get(i + 1)
+                .map_or(next_start, |c| c.span.start as usize);
             self.src[end..next].matches('\n').count() >= 2
         };
         match (0..leading.len()).rev().find(|&i| blank_after(i)) {
