@@ -5,17 +5,19 @@ use crate::explore::{explore, Checks, Exploration};
 use crate::settings::Settings;
 use durable_interpreter::hl::{Hl, HlOptions};
 use durable_interpreter::load::Spec;
+use durable_model::cs::{Cs, CsOptions, CS_INFO};
+use durable_model::faults::{FaultBudget, Variant};
 use durable_model::high_level::{HighLevel, HL_INFO};
 use durable_model::protocol::{Protocol, ProtocolInfo};
 use std::sync::Arc;
 
 /// Every protocol in this build, the high-level model first.
 pub fn protocols() -> Vec<&'static ProtocolInfo> {
-    vec![&HL_INFO]
+    vec![&HL_INFO, &CS_INFO]
 }
 
 /// The models of CLI.md that this build does not have yet.
-const NOT_BUILT: [&str; 2] = ["cs", "rr"];
+const NOT_BUILT: [&str; 1] = ["rr"];
 
 /// The execution-model protocols a check explores besides `hl`, and what to tell the user
 /// about models not built.
@@ -58,19 +60,23 @@ pub fn select(model: Option<&str>, protocol: Option<&str>) -> CliResult<Selectio
                 .into_iter()
                 .filter(|p| p.model != "hl" && !p.broken && p.name == p.model)
                 .collect();
-            let notes = if protocols.is_empty() {
-                vec![format!(
-                    "models {} are not built yet: --model all checks hl only",
-                    NOT_BUILT.join(" and ")
-                )]
-            } else {
-                Vec::new()
-            };
+            let notes = vec![format!(
+                "model {} is not built yet: --model all checks {}",
+                NOT_BUILT.join(" and "),
+                std::iter::once("hl")
+                    .chain(protocols.iter().map(|p| p.name))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )];
             Ok(Selection { protocols, notes })
         }
         m if NOT_BUILT.contains(&m) => Err(CliError::Usage(format!(
-            "model `{m}` does not exist yet in this build (only `hl` does)"
+            "model `{m}` does not exist yet in this build"
         ))),
+        m if all.iter().any(|p| p.model == m) => Ok(Selection {
+            protocols: all.into_iter().filter(|p| p.name == m).collect(),
+            notes: Vec::new(),
+        }),
         m => Err(CliError::Usage(format!(
             "unknown model `{m}`: the models are hl, cs, rr and all"
         ))),
@@ -85,6 +91,22 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
+    pub fn cs(&self, info: ProtocolInfo, variant: Variant) -> Cs {
+        let f = self.settings.faults;
+        let opts = CsOptions {
+            lock_activities: self.settings.lock_activities,
+            budget: FaultBudget {
+                crashes: f.crashes,
+                duplicates: f.duplicates,
+                lost_commits: f.lost_commits,
+                batch: f.batch,
+                timeouts: f.timeouts,
+            },
+            variant,
+        };
+        Cs::new(self.spec.clone(), self.scenario, opts, info)
+    }
+
     pub fn hl(&self) -> Hl {
         Hl::new(
             self.spec.clone(),
@@ -112,6 +134,7 @@ pub fn with_protocol<T: ProtocolTask>(
 ) -> CliResult<T::Output> {
     match name {
         "hl" => Ok(task.run(&HighLevel(target.hl()))),
+        "cs" => Ok(task.run(&target.cs(CS_INFO, Variant::default()))),
         other => Err(CliError::Usage(format!(
             "protocol `{other}` does not exist in this build"
         ))),

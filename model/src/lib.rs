@@ -4,5 +4,9 @@
 //! [`protocol::Protocol`] is what the checker explores; [`high_level::HighLevel`] puts the
 //! high-level semantics behind it.
 
+pub mod cs;
+pub mod faults;
 pub mod high_level;
 pub mod protocol;
+pub mod storage;
+pub mod worker;

@@ -140,6 +140,7 @@ impl Hl {
     fn orch_opts(&self) -> OrchOptions {
         OrchOptions {
             lock_activities: self.opts.lock_activities,
+            unsorted_locks: false,
         }
     }
 

@@ -57,6 +57,9 @@ pub struct LockCtx {
 pub struct OrchOptions {
     /// Activity calls are allowed inside critical sections (`--lock-activities`).
     pub lock_activities: bool,
+    /// Lock sets are acquired in the order written instead of sorted (the `lock-unsorted`
+    /// broken protocol).
+    pub unsorted_locks: bool,
 }
 
 /// An orchestration's step: its new state and what it sent, in program order.
@@ -380,8 +383,17 @@ fn request(
                     }
                 }
             }
-            set.sort();
-            set.dedup();
+            if opts.unsorted_locks {
+                let mut seen = Vec::with_capacity(set.len());
+                set.retain(|e| {
+                    let fresh = !seen.contains(e);
+                    seen.push(e.clone());
+                    fresh
+                });
+            } else {
+                set.sort();
+                set.dedup();
+            }
             let set: Arc<[EntityId]> = set.into();
             let (n, reply) = st.future(id);
             sent.push(Message::Entity {

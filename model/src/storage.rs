@@ -1,0 +1,132 @@
+//! Durable storage (DESIGN.md §4, the paper's §5): each key holds a queue of messages and a
+//! stored state. A message leaves a queue only by the commit that consumed it and is created
+//! only by a successful commit (or a client input, or a timeout).
+
+use durable_interpreter::hl::entity::EntityState;
+use durable_interpreter::hl::message::{EntityRequest, FutureRef, InstanceId, Message};
+use durable_interpreter::hl::orchestration::OrchState;
+use durable_interpreter::value::{EntityId, Value};
+use imbl::Vector;
+use std::fmt;
+use std::sync::Arc;
+
+/// A storage key: one per orchestration instance, activity execution and entity.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    Instance(InstanceId),
+    Activity(FutureRef),
+    Entity(EntityId),
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Instance(i) => f.write_str(i),
+            Key::Activity(t) => write!(f, "activity {t}"),
+            Key::Entity(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A queued message.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum Msg {
+    /// Starts an orchestration instance (from the client).
+    Start { name: Arc<str>, input: Value },
+    /// A result for one of the instance's futures.
+    Response {
+        to: FutureRef,
+        result: Result<Value, Value>,
+        grant: bool,
+    },
+    /// Runs an activity.
+    Call { name: Arc<str>, input: Value },
+    /// A request for an entity.
+    Request(EntityRequest),
+}
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Msg::Start { name, input } => write!(f, "start {name}({input})"),
+            Msg::Response {
+                to, result, grant, ..
+            } => match (grant, result) {
+                (true, _) => write!(f, "grant {to}"),
+                (false, Ok(v)) => write!(f, "{v} for {to}"),
+                (false, Err(e)) => write!(f, "error {e} for {to}"),
+            },
+            Msg::Call { name, input } => write!(f, "call {name}({input})"),
+            Msg::Request(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+/// Where a component's outgoing message goes, and as what.
+pub fn route(m: Message) -> (Key, Msg) {
+    match m {
+        Message::Activity { task, name, input } => (Key::Activity(task), Msg::Call { name, input }),
+        Message::Entity { entity, request } => (Key::Entity(entity), Msg::Request(request)),
+        Message::Response { to, result, grant } => (
+            Key::Instance(to.instance.clone()),
+            Msg::Response { to, result, grant },
+        ),
+    }
+}
+
+/// What an orchestration key stores: its state (compute-storage).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum OrchRecord {
+    State(OrchState),
+}
+
+/// A key's stored state.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Stored {
+    /// Nothing committed yet (an activity, an orchestration before its first work item).
+    Nothing,
+    Orchestration(OrchRecord),
+    Entity(EntityState),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Slot {
+    pub queue: Vector<Msg>,
+    pub stored: Stored,
+}
+
+impl Slot {
+    pub fn new(stored: Stored) -> Slot {
+        Slot {
+            queue: Vector::new(),
+            stored,
+        }
+    }
+}
+
+/// Removes the first occurrence of each of `msgs` from `queue`; false if one is missing (then
+/// `queue` holds whatever could be removed).
+pub fn remove_each(queue: &mut Vector<Msg>, msgs: &[Msg]) -> bool {
+    let mut all = true;
+    for m in msgs {
+        match queue.iter().position(|q| q == m) {
+            Some(i) => {
+                queue.remove(i);
+            }
+            None => all = false,
+        }
+    }
+    all
+}
+
+/// Are all of `msgs` (as a multiset) in `queue`?
+pub fn contains_each(queue: &Vector<Msg>, msgs: &[Msg]) -> bool {
+    let mut q = queue.clone();
+    remove_each(&mut q, msgs)
+}

@@ -1,0 +1,227 @@
+//! Volatile workers (DESIGN.md §4): which messages a worker may fetch for a key, and the work
+//! item it computes with the shared component drivers.
+
+use crate::storage::{Key, Msg, OrchRecord, Slot, Stored};
+use durable_interpreter::hl::activity::ActivityState;
+use durable_interpreter::hl::choice::Choices;
+use durable_interpreter::hl::entity::{self, servable, EntityState};
+use durable_interpreter::hl::message::{EntityRequest, ExternCall, Message};
+use durable_interpreter::hl::orchestration::{self, OrchOptions, OrchState};
+use durable_interpreter::load::Spec;
+use durable_interpreter::syntax::ast::BatchMode;
+use imbl::Vector;
+use std::sync::Arc;
+
+/// A worker: the messages it fetched, the stored state it read, and how far it got.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Worker {
+    pub key: Key,
+    pub consumed: Arc<[Msg]>,
+    pub before: Stored,
+    /// The queue as the worker saw it (kept only by the overwrite-queue variant).
+    pub seen: Option<Vector<Msg>>,
+    pub phase: Phase,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Phase {
+    /// An activity worker, one effect point at a time.
+    Activity(ActivityState),
+    /// The work item is computed; its commit is ready to be sent.
+    Ready(Commit),
+}
+
+/// What a worker asks storage to do, atomically, if the key still holds what it read.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Commit {
+    pub after: Stored,
+    pub outgoing: Vec<Message>,
+    /// The work is finished for good (a completed activity): the key goes once empty.
+    pub remove_key: bool,
+}
+
+/// What the drivers need to know.
+pub struct WorkCtx<'a> {
+    pub spec: &'a Spec,
+    pub orch: OrchOptions,
+    pub holder_priority: bool,
+}
+
+/// Is there work for a worker at this key?
+pub fn has_work(key: &Key, slot: &Slot, holder_priority: bool) -> bool {
+    match key {
+        Key::Instance(_) => !slot.queue.is_empty() || orchestration_ready(&slot.stored),
+        Key::Activity(_) => slot.queue.iter().any(|m| matches!(m, Msg::Call { .. })),
+        Key::Entity(_) => match &slot.stored {
+            Stored::Entity(st) => !servable(st, &requests(&slot.queue), holder_priority).is_empty(),
+            _ => false,
+        },
+    }
+}
+
+/// A stored orchestration that can run without a message: continued as new.
+fn orchestration_ready(stored: &Stored) -> bool {
+    matches!(stored, Stored::Orchestration(OrchRecord::State(o)) if o.ready())
+}
+
+fn requests(queue: &Vector<Msg>) -> Vector<EntityRequest> {
+    queue
+        .iter()
+        .filter_map(|m| match m {
+            Msg::Request(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The batches a worker may fetch at `key` (DESIGN.md §4): for an orchestration the oldest
+/// messages; for an entity, each the oldest remaining message of its origin, only the lock
+/// holder's while it is locked; for an activity its call.
+pub fn batches(key: &Key, slot: &Slot, mode: BatchMode, holder_priority: bool) -> Vec<Vec<Msg>> {
+    let q: Vec<Msg> = slot.queue.iter().cloned().collect();
+    match key {
+        Key::Instance(_) => {
+            if q.is_empty() {
+                return if orchestration_ready(&slot.stored) {
+                    vec![Vec::new()]
+                } else {
+                    Vec::new()
+                };
+            }
+            match mode {
+                BatchMode::One => vec![q[..1].to_vec()],
+                BatchMode::All => vec![q],
+                BatchMode::Any => (1..=q.len()).map(|n| q[..n].to_vec()).collect(),
+            }
+        }
+        Key::Activity(_) => q
+            .iter()
+            .find(|m| matches!(m, Msg::Call { .. }))
+            .map(|m| vec![vec![m.clone()]])
+            .unwrap_or_default(),
+        Key::Entity(_) => {
+            let Stored::Entity(st) = &slot.stored else {
+                return Vec::new();
+            };
+            let singles: Vec<Vec<Msg>> = servable(st, &requests(&slot.queue), holder_priority)
+                .into_iter()
+                .map(|i| vec![Msg::Request(requests(&slot.queue)[i].clone())])
+                .collect();
+            let greedy = greedy_entity_batch(st, &slot.queue, holder_priority);
+            match mode {
+                BatchMode::One => singles,
+                BatchMode::All => vec![greedy].into_iter().filter(|b| !b.is_empty()).collect(),
+                BatchMode::Any => {
+                    let mut out = singles;
+                    for n in 2..=greedy.len() {
+                        out.push(greedy[..n].to_vec());
+                    }
+                    out
+                }
+            }
+        }
+    }
+}
+
+/// The largest batch an entity worker may take in queue order: scanning front to back, every
+/// message that is then the oldest remaining of its origin and servable given the lock
+/// requests and releases taken before it.
+fn greedy_entity_batch(st: &EntityState, queue: &Vector<Msg>, holder_priority: bool) -> Vec<Msg> {
+    let mut owner = st.owner.clone();
+    let mut remaining = requests(queue);
+    let mut taken = Vec::new();
+    loop {
+        let state = EntityState {
+            value: st.value.clone(),
+            owner: owner.clone(),
+        };
+        let Some(&i) = servable(&state, &remaining, holder_priority).first() else {
+            return taken;
+        };
+        let r = remaining.remove(i);
+        match &r {
+            EntityRequest::Lock { owner: o, .. } => owner = Some(o.clone()),
+            EntityRequest::Release { owner: o } if owner.as_ref() == Some(o) => owner = None,
+            _ => {}
+        }
+        taken.push(Msg::Request(r));
+    }
+}
+
+/// Computes the work item for a fetched batch: the worker's first phase and the extern calls
+/// made on the way (entity operations call externs within the item).
+pub fn work(
+    ctx: &WorkCtx<'_>,
+    key: &Key,
+    before: &Stored,
+    batch: &[Msg],
+    choices: &mut Choices,
+) -> (Phase, Vec<ExternCall>) {
+    match key {
+        Key::Instance(id) => {
+            let mut st: Option<OrchState> = match before {
+                Stored::Orchestration(OrchRecord::State(o)) => Some(o.clone()),
+                _ => None,
+            };
+            for m in batch {
+                match m {
+                    Msg::Start { name, input } if st.is_none() => {
+                        st = Some(OrchState::new(name.clone(), input.clone()));
+                    }
+                    Msg::Response { to, result, .. } => {
+                        if let Some(o) = &mut st {
+                            o.deliver(to, result.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let mut outgoing = Vec::new();
+            if let Some(o) = &st {
+                if o.ready() {
+                    let step = orchestration::step(ctx.spec, ctx.orch, id, o, choices);
+                    st = Some(step.state);
+                    outgoing = step.sent;
+                }
+            }
+            let after = match st {
+                Some(o) => Stored::Orchestration(OrchRecord::State(o)),
+                None => Stored::Nothing,
+            };
+            let commit = Commit {
+                after,
+                outgoing,
+                remove_key: false,
+            };
+            (Phase::Ready(commit), Vec::new())
+        }
+        Key::Activity(_) => {
+            let Some(Msg::Call { name, input }) = batch.first() else {
+                unreachable!("an activity batch is its call")
+            };
+            let a = ActivityState::new(name.clone(), input.clone());
+            (Phase::Activity(a), Vec::new())
+        }
+        Key::Entity(id) => {
+            let Stored::Entity(mut st) = before.clone() else {
+                unreachable!("entity keys store entity states")
+            };
+            let mut outgoing = Vec::new();
+            let mut externs = Vec::new();
+            for m in batch {
+                if let Msg::Request(r) = m {
+                    let served = entity::serve(ctx.spec, id, &st, r, choices);
+                    st = served.state;
+                    outgoing.extend(served.sent);
+                    externs.extend(served.externs);
+                }
+            }
+            let commit = Commit {
+                after: Stored::Entity(st),
+                outgoing,
+                remove_key: false,
+            };
+            (Phase::Ready(commit), externs)
+        }
+    }
+}
