@@ -22,8 +22,11 @@ impl Choices {
         }
     }
 
-    /// Picks one of `n > 0` options.
+    /// Picks one of `n > 0` options. A single option is no choice and is not recorded.
     pub fn pick(&mut self, n: usize) -> usize {
+        if n == 1 {
+            return 0;
+        }
         let pos = self.taken.len();
         let mut c = self.prefix.get(pos).copied().unwrap_or(0);
         if c as usize >= n {
@@ -93,6 +96,8 @@ mod tests {
             (a, b)
         });
         let seqs: Vec<Vec<u32>> = runs.iter().map(|(s, _)| s.clone()).collect();
+        assert_eq!(enumerate(|c| c.pick(1)).len(), 1);
+        assert_eq!(replay(&[], |c| c.pick(1)), Some(0));
         assert_eq!(seqs, vec![vec![0], vec![1, 0], vec![1, 1], vec![1, 2]]);
         assert_eq!(replay(&[1, 2], |c| (c.pick(2), c.pick(3))), Some((1, 2)));
         assert_eq!(replay(&[1, 5], |c| (c.pick(2), c.pick(3))), None);
