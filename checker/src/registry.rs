@@ -5,19 +5,18 @@ use crate::explore::{explore, Checks, Exploration};
 use crate::settings::Settings;
 use durable_interpreter::hl::{Hl, HlOptions};
 use durable_interpreter::load::Spec;
-use durable_model::cs::{Cs, CsOptions, CS_INFO};
 use durable_model::faults::{FaultBudget, Variant};
 use durable_model::high_level::{HighLevel, HL_INFO};
+use durable_model::history::ReplayCheck;
 use durable_model::protocol::{Protocol, ProtocolInfo};
+use durable_model::runtime::{Runtime, RuntimeOptions, CS_INFO, RR_INFO};
+use durable_model::worker::Persistence;
 use std::sync::Arc;
 
 /// Every protocol in this build, the high-level model first.
 pub fn protocols() -> Vec<&'static ProtocolInfo> {
-    vec![&HL_INFO, &CS_INFO]
+    vec![&HL_INFO, &CS_INFO, &RR_INFO]
 }
-
-/// The models of CLI.md that this build does not have yet.
-const NOT_BUILT: [&str; 1] = ["rr"];
 
 /// The execution-model protocols a check explores besides `hl`, and what to tell the user
 /// about models not built.
@@ -60,19 +59,11 @@ pub fn select(model: Option<&str>, protocol: Option<&str>) -> CliResult<Selectio
                 .into_iter()
                 .filter(|p| p.model != "hl" && !p.broken && p.name == p.model)
                 .collect();
-            let notes = vec![format!(
-                "model {} is not built yet: --model all checks {}",
-                NOT_BUILT.join(" and "),
-                std::iter::once("hl")
-                    .chain(protocols.iter().map(|p| p.name))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            )];
-            Ok(Selection { protocols, notes })
+            Ok(Selection {
+                protocols,
+                notes: Vec::new(),
+            })
         }
-        m if NOT_BUILT.contains(&m) => Err(CliError::Usage(format!(
-            "model `{m}` does not exist yet in this build"
-        ))),
         m if all.iter().any(|p| p.model == m) => Ok(Selection {
             protocols: all.into_iter().filter(|p| p.name == m).collect(),
             notes: Vec::new(),
@@ -91,9 +82,15 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
-    pub fn cs(&self, info: ProtocolInfo, variant: Variant) -> Cs {
+    /// An execution model: compute-storage or record-replay, possibly a broken variant.
+    pub fn runtime(
+        &self,
+        info: ProtocolInfo,
+        variant: Variant,
+        persistence: Persistence,
+    ) -> Runtime {
         let f = self.settings.faults;
-        let opts = CsOptions {
+        let opts = RuntimeOptions {
             lock_activities: self.settings.lock_activities,
             budget: FaultBudget {
                 crashes: f.crashes,
@@ -103,8 +100,9 @@ impl Target<'_> {
                 timeouts: f.timeouts,
             },
             variant,
+            persistence,
         };
-        Cs::new(self.spec.clone(), self.scenario, opts, info)
+        Runtime::new(self.spec.clone(), self.scenario, opts, info)
     }
 
     pub fn hl(&self) -> Hl {
@@ -134,7 +132,14 @@ pub fn with_protocol<T: ProtocolTask>(
 ) -> CliResult<T::Output> {
     match name {
         "hl" => Ok(task.run(&HighLevel(target.hl()))),
-        "cs" => Ok(task.run(&target.cs(CS_INFO, Variant::default()))),
+        "cs" => Ok(task.run(&target.runtime(CS_INFO, Variant::default(), Persistence::State))),
+        "rr" => {
+            let persistence = Persistence::History {
+                check: ReplayCheck::Whole,
+                resend: false,
+            };
+            Ok(task.run(&target.runtime(RR_INFO, Variant::default(), persistence)))
+        }
         other => Err(CliError::Usage(format!(
             "protocol `{other}` does not exist in this build"
         ))),

@@ -4,9 +4,10 @@
 //! [`protocol::Protocol`] is what the checker explores; [`high_level::HighLevel`] puts the
 //! high-level semantics behind it.
 
-pub mod cs;
 pub mod faults;
 pub mod high_level;
+pub mod history;
 pub mod protocol;
+pub mod runtime;
 pub mod storage;
 pub mod worker;

@@ -80,10 +80,12 @@ pub fn route(m: Message) -> (Key, Msg) {
     }
 }
 
-/// What an orchestration key stores: its state (compute-storage).
+/// What an orchestration key stores: its state (compute-storage) or its history
+/// (record-replay).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum OrchRecord {
     State(OrchState),
+    History(crate::history::History),
 }
 
 /// A key's stored state.

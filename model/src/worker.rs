@@ -1,12 +1,13 @@
 //! Volatile workers (DESIGN.md §4): which messages a worker may fetch for a key, and the work
 //! item it computes with the shared component drivers.
 
+use crate::history::{feed, record, replay, Divergence, History, ReplayCheck};
 use crate::storage::{Key, Msg, OrchRecord, Slot, Stored};
 use durable_interpreter::hl::activity::ActivityState;
 use durable_interpreter::hl::choice::Choices;
 use durable_interpreter::hl::entity::{self, servable, EntityState};
-use durable_interpreter::hl::message::{EntityRequest, ExternCall, Message};
-use durable_interpreter::hl::orchestration::{self, OrchOptions, OrchState};
+use durable_interpreter::hl::message::{EntityRequest, ExternCall, InstanceId, Message};
+use durable_interpreter::hl::orchestration::{self, OrchOptions};
 use durable_interpreter::load::Spec;
 use durable_interpreter::syntax::ast::BatchMode;
 use imbl::Vector;
@@ -29,6 +30,8 @@ pub enum Phase {
     Activity(ActivityState),
     /// The work item is computed; its commit is ready to be sent.
     Ready(Commit),
+    /// Replaying the history diverged: the worker commits nothing and is discarded.
+    Diverged(Divergence),
 }
 
 /// What a worker asks storage to do, atomically, if the key still holds what it read.
@@ -40,11 +43,22 @@ pub struct Commit {
     pub remove_key: bool,
 }
 
+/// How an orchestration key persists its orchestration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persistence {
+    /// Compute-storage: the state itself.
+    State,
+    /// Record-replay: the history, replayed with this comparison; `resend` is the
+    /// `rr-replay-sends` variant, which sends the recorded messages again after replaying.
+    History { check: ReplayCheck, resend: bool },
+}
+
 /// What the drivers need to know.
 pub struct WorkCtx<'a> {
     pub spec: &'a Spec,
     pub orch: OrchOptions,
     pub holder_priority: bool,
+    pub persistence: Persistence,
 }
 
 /// Is there work for a worker at this key?
@@ -59,9 +73,14 @@ pub fn has_work(key: &Key, slot: &Slot, holder_priority: bool) -> bool {
     }
 }
 
-/// A stored orchestration that can run without a message: continued as new.
+/// A stored orchestration that can run without a message: continued as new, its new
+/// execution not started yet.
 fn orchestration_ready(stored: &Stored) -> bool {
-    matches!(stored, Stored::Orchestration(OrchRecord::State(o)) if o.ready())
+    match stored {
+        Stored::Orchestration(OrchRecord::State(o)) => o.ready(),
+        Stored::Orchestration(OrchRecord::History(h)) => h.items.is_empty(),
+        _ => false,
+    }
 }
 
 fn requests(queue: &Vector<Msg>) -> Vector<EntityRequest> {
@@ -158,43 +177,10 @@ pub fn work(
     choices: &mut Choices,
 ) -> (Phase, Vec<ExternCall>) {
     match key {
-        Key::Instance(id) => {
-            let mut st: Option<OrchState> = match before {
-                Stored::Orchestration(OrchRecord::State(o)) => Some(o.clone()),
-                _ => None,
-            };
-            for m in batch {
-                match m {
-                    Msg::Start { name, input } if st.is_none() => {
-                        st = Some(OrchState::new(name.clone(), input.clone()));
-                    }
-                    Msg::Response { to, result, .. } => {
-                        if let Some(o) = &mut st {
-                            o.deliver(to, result.clone());
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let mut outgoing = Vec::new();
-            if let Some(o) = &st {
-                if o.ready() {
-                    let step = orchestration::step(ctx.spec, ctx.orch, id, o, choices);
-                    st = Some(step.state);
-                    outgoing = step.sent;
-                }
-            }
-            let after = match st {
-                Some(o) => Stored::Orchestration(OrchRecord::State(o)),
-                None => Stored::Nothing,
-            };
-            let commit = Commit {
-                after,
-                outgoing,
-                remove_key: false,
-            };
-            (Phase::Ready(commit), Vec::new())
-        }
+        Key::Instance(id) => (
+            orchestration_item(ctx, id, before, batch, choices),
+            Vec::new(),
+        ),
         Key::Activity(_) => {
             let Some(Msg::Call { name, input }) = batch.first() else {
                 unreachable!("an activity batch is its call")
@@ -224,4 +210,71 @@ pub fn work(
             (Phase::Ready(commit), externs)
         }
     }
+}
+
+/// An orchestration's work item: rebuild its state (read it, or replay its history), feed it
+/// the batch, run it to its next effect point, and record the result.
+fn orchestration_item(
+    ctx: &WorkCtx<'_>,
+    id: &InstanceId,
+    before: &Stored,
+    batch: &[Msg],
+    choices: &mut Choices,
+) -> Phase {
+    let (mut st, history) = match (before, ctx.persistence) {
+        (Stored::Orchestration(OrchRecord::State(o)), _) => (Some(o.clone()), None),
+        (Stored::Orchestration(OrchRecord::History(h)), Persistence::History { check, .. }) => {
+            match replay(ctx.spec, ctx.orch, id, h, check, choices) {
+                Ok(o) => (Some(o), Some(h.clone())),
+                Err(d) => return Phase::Diverged(d),
+            }
+        }
+        _ => (None, None),
+    };
+    feed(&mut st, batch);
+    let Some(o) = st else {
+        let commit = Commit {
+            after: Stored::Nothing,
+            outgoing: Vec::new(),
+            remove_key: false,
+        };
+        return Phase::Ready(commit);
+    };
+    let (o, produced) = if o.ready() {
+        let step = orchestration::step(ctx.spec, ctx.orch, id, &o, choices);
+        (step.state, step.sent)
+    } else {
+        (o, Vec::new())
+    };
+    let (after, outgoing) = match ctx.persistence {
+        Persistence::State => (OrchRecord::State(o), produced),
+        Persistence::History { resend, .. } => {
+            let h = history.unwrap_or_else(|| {
+                let name = o.name.clone();
+                let input = batch
+                    .iter()
+                    .find_map(|m| match m {
+                        Msg::Start { input, .. } => Some(input.clone()),
+                        _ => None,
+                    })
+                    .expect("a new instance's first batch starts it");
+                History::start(name, input, 0)
+            });
+            let mut outgoing = if resend {
+                h.recorded_outs()
+            } else {
+                Vec::new()
+            };
+            outgoing.extend(produced.iter().cloned());
+            (
+                OrchRecord::History(record(&h, batch, &produced, &o)),
+                outgoing,
+            )
+        }
+    };
+    Phase::Ready(Commit {
+        after: Stored::Orchestration(after),
+        outgoing,
+        remove_key: false,
+    })
 }

@@ -5,15 +5,16 @@ use durable_interpreter::hl::entity::EntityState;
 use durable_interpreter::load::load;
 use durable_interpreter::syntax::ast::BatchMode;
 use durable_interpreter::value::Value;
-use durable_model::cs::{Cs, CsOptions, CsState, CS_INFO};
 use durable_model::faults::{FaultBudget, Variant};
 use durable_model::protocol::Protocol;
+use durable_model::runtime::{Runtime, RuntimeOptions, RuntimeState, CS_INFO};
 use durable_model::storage::{Key, Stored};
+use durable_model::worker::Persistence;
 use std::sync::Arc;
 
-fn cs(text: &str) -> Cs {
+fn cs(text: &str) -> Runtime {
     let spec = Arc::new(load(SourceFile::new("t.dfl", text)).unwrap_or_else(|e| panic!("{e}")));
-    let opts = CsOptions {
+    let opts = RuntimeOptions {
         lock_activities: false,
         budget: FaultBudget {
             crashes: 1,
@@ -23,19 +24,20 @@ fn cs(text: &str) -> Cs {
             timeouts: false,
         },
         variant: Variant::default(),
+        persistence: Persistence::State,
     };
-    Cs::new(spec, 0, opts, CS_INFO)
+    Runtime::new(spec, 0, opts, CS_INFO)
 }
 
 /// The texts of the steps enabled in `s`.
-fn enabled(m: &Cs, s: &CsState) -> Vec<String> {
+fn enabled(m: &Runtime, s: &RuntimeState) -> Vec<String> {
     let mut out = Vec::new();
     m.successors(s, &mut out);
     out.into_iter().map(|(a, _)| a.to_string()).collect()
 }
 
 /// Takes the first enabled step whose text contains `what`.
-fn take(m: &Cs, s: &CsState, what: &str) -> CsState {
+fn take(m: &Runtime, s: &RuntimeState, what: &str) -> RuntimeState {
     let mut out = Vec::new();
     m.successors(s, &mut out);
     match out.into_iter().find(|(a, _)| a.to_string().contains(what)) {
@@ -44,7 +46,7 @@ fn take(m: &Cs, s: &CsState, what: &str) -> CsState {
     }
 }
 
-fn entity(s: &CsState, name: &str) -> (Value, Option<String>, Vec<String>) {
+fn entity(s: &RuntimeState, name: &str) -> (Value, Option<String>, Vec<String>) {
     let (_, slot) = s
         .storage
         .iter()

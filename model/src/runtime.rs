@@ -1,17 +1,21 @@
-//! The compute-storage execution model CS (the paper's §5, Theorem 5.3; DESIGN.md §4):
-//! durable keyed storage, volatile workers that fetch, run the shared component drivers and
-//! commit once with compare-and-swap, and the faults of real serverless platforms — crashes,
-//! duplicate workers, lost commits, activity timeouts. Each rule of docs/semantics.md §6 is
-//! one function below (`rule_*`).
+//! The execution models (DESIGN.md §4): durable keyed storage, volatile workers that fetch,
+//! run the shared component drivers and commit once with compare-and-swap, and the faults of
+//! real serverless platforms — crashes, duplicate workers, lost commits, activity timeouts.
+//!
+//! Compute-storage (CS, the paper's §5) stores an orchestration's state; record-replay (RR,
+//! §6) stores its history and rebuilds the state by replaying the code ([`crate::history`]).
+//! Everything else is shared. Each rule of docs/semantics.md §6 and §7 is one function below
+//! (`rule_*`).
 
 use crate::faults::{FaultBudget, Used, Variant};
+use crate::history::{replay, History, ReplayCheck, WorkItem};
 use crate::protocol::{Protocol, ProtocolInfo};
 use crate::storage::{contains_each, remove_each, route, Key, Msg, OrchRecord, Slot, Stored};
-use crate::worker::{batches, has_work, work, Commit, Phase, WorkCtx, Worker};
+use crate::worker::{batches, has_work, work, Commit, Persistence, Phase, WorkCtx, Worker};
 use durable_interpreter::hl::activity::{self, ActivityState, ActivityStep};
 use durable_interpreter::hl::choice::{enumerate, Choices};
 use durable_interpreter::hl::entity::EntityState;
-use durable_interpreter::hl::message::{ExternCall, FutureRef, Message};
+use durable_interpreter::hl::message::{ExternCall, FutureRef, InstanceId, Message};
 use durable_interpreter::hl::orchestration::{OrchOptions, OrchState};
 use durable_interpreter::hl::{canonicalize, log_externs, Config, EntityCfg, ExternLog};
 use durable_interpreter::load::{Input, ScenarioDef, Spec};
@@ -29,9 +33,17 @@ pub const CS_INFO: ProtocolInfo = ProtocolInfo {
     broken: false,
 };
 
+pub const RR_INFO: ProtocolInfo = ProtocolInfo {
+    name: "rr",
+    model: "rr",
+    refines: "hl",
+    description: "record-replay: orchestrations persisted as histories and rebuilt by replay",
+    broken: false,
+};
+
 /// A CS state: storage, the workers in flight, the faults used, the extern log.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub struct CsState {
+pub struct RuntimeState {
     pub next_input: u32,
     pub storage: OrdMap<Key, Slot>,
     /// Sorted by key, then by content hash: equal sets of workers are equal vectors.
@@ -42,7 +54,7 @@ pub struct CsState {
 
 /// One CS step.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub enum CsAction {
+pub enum RuntimeAction {
     Input(u32),
     Fetch {
         key: Key,
@@ -68,6 +80,10 @@ pub enum CsAction {
         worker: u32,
         key: Key,
     },
+    Discard {
+        worker: u32,
+        key: Key,
+    },
     Timeout {
         task: FutureRef,
     },
@@ -82,11 +98,11 @@ fn choices_text(c: &[u32]) -> String {
     }
 }
 
-impl fmt::Display for CsAction {
+impl fmt::Display for RuntimeAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CsAction::Input(i) => write!(f, "input #{i}"),
-            CsAction::Fetch {
+            RuntimeAction::Input(i) => write!(f, "input #{i}"),
+            RuntimeAction::Fetch {
                 key,
                 batch,
                 duplicate,
@@ -105,12 +121,12 @@ impl fmt::Display for CsAction {
                     choices_text(choices)
                 )
             }
-            CsAction::Step {
+            RuntimeAction::Step {
                 worker,
                 key,
                 choices,
             } => write!(f, "step worker {worker} on {key}{}", choices_text(choices)),
-            CsAction::Commit {
+            RuntimeAction::Commit {
                 worker,
                 key,
                 accepted,
@@ -123,34 +139,43 @@ impl fmt::Display for CsAction {
                     ": rejected (lost the race)"
                 }
             ),
-            CsAction::Crash { worker, key } => write!(f, "crash worker {worker} on {key}"),
-            CsAction::LoseCommit { worker, key } => {
+            RuntimeAction::Crash { worker, key } => write!(f, "crash worker {worker} on {key}"),
+            RuntimeAction::LoseCommit { worker, key } => {
                 write!(f, "lose the commit of worker {worker} on {key}")
             }
-            CsAction::Timeout { task } => write!(f, "timeout activity {task}"),
+            RuntimeAction::Discard { worker, key } => {
+                write!(f, "discard diverged worker {worker} on {key}")
+            }
+            RuntimeAction::Timeout { task } => write!(f, "timeout activity {task}"),
         }
     }
 }
 
 /// What shapes a CS model besides the spec and scenario.
 #[derive(Clone, Copy, Debug)]
-pub struct CsOptions {
+pub struct RuntimeOptions {
     pub lock_activities: bool,
     pub budget: FaultBudget,
     pub variant: Variant,
+    pub persistence: Persistence,
 }
 
 /// CS for one scenario, possibly a broken variant of it.
-pub struct Cs {
+pub struct Runtime {
     pub spec: Arc<Spec>,
     pub scenario: usize,
-    pub opts: CsOptions,
+    pub opts: RuntimeOptions,
     pub info: ProtocolInfo,
 }
 
-impl Cs {
-    pub fn new(spec: Arc<Spec>, scenario: usize, opts: CsOptions, info: ProtocolInfo) -> Cs {
-        Cs {
+impl Runtime {
+    pub fn new(
+        spec: Arc<Spec>,
+        scenario: usize,
+        opts: RuntimeOptions,
+        info: ProtocolInfo,
+    ) -> Runtime {
+        Runtime {
             spec,
             scenario,
             opts,
@@ -170,6 +195,7 @@ impl Cs {
                 unsorted_locks: self.opts.variant.lock_unsorted,
             },
             holder_priority: !self.opts.variant.no_holder_priority,
+            persistence: self.opts.persistence,
         }
     }
 
@@ -182,7 +208,7 @@ impl Cs {
 
     /// Appends a message to its key's queue, creating the key (an entity in its initial
     /// state) if needed.
-    fn enqueue(&self, s: &mut CsState, key: Key, msg: Msg) {
+    fn enqueue(&self, s: &mut RuntimeState, key: Key, msg: Msg) {
         let slot = s.storage.entry(key.clone()).or_insert_with(|| match &key {
             Key::Entity(id) => {
                 let init = self
@@ -197,14 +223,14 @@ impl Cs {
         slot.queue.push_back(msg);
     }
 
-    fn send_all(&self, s: &mut CsState, outgoing: Vec<Message>) {
+    fn send_all(&self, s: &mut RuntimeState, outgoing: Vec<Message>) {
         for m in outgoing {
             let (key, msg) = route(m);
             self.enqueue(s, key, msg);
         }
     }
 
-    fn add_worker(s: &mut CsState, w: Worker) {
+    fn add_worker(s: &mut RuntimeState, w: Worker) {
         let key = worker_order(&w);
         let at = s
             .workers
@@ -216,7 +242,7 @@ impl Cs {
 
     /// Client-Start, Client-Signal: the client writes into storage. A start for an existing
     /// key is answered `alreadyexists` and changes nothing.
-    fn rule_input(&self, s: &CsState) -> CsState {
+    fn rule_input(&self, s: &RuntimeState) -> RuntimeState {
         let mut next = s.clone();
         let input = &self.scenario().inputs[next.next_input as usize];
         next.next_input += 1;
@@ -258,12 +284,12 @@ impl Cs {
     /// drivers. A second worker on a busy key is a duplicate (within the budget).
     fn rule_fetch(
         &self,
-        s: &CsState,
+        s: &RuntimeState,
         key: &Key,
         batch: &[Msg],
         duplicate: bool,
         ch: &mut Choices,
-    ) -> CsState {
+    ) -> RuntimeState {
         let slot = &s.storage[key];
         let (phase, calls) = work(&self.ctx(), key, &slot.stored, batch, ch);
         let mut next = s.clone();
@@ -284,12 +310,12 @@ impl Cs {
             seen: v.overwrite_queue.then(|| slot.queue.clone()),
             phase,
         };
-        Cs::add_worker(&mut next, worker);
+        Runtime::add_worker(&mut next, worker);
         next
     }
 
     /// With the send-before-commit variant, outgoing messages leave as soon as they exist.
-    fn send_early(&self, s: &mut CsState, phase: Phase) -> Phase {
+    fn send_early(&self, s: &mut RuntimeState, phase: Phase) -> Phase {
         match phase {
             Phase::Ready(mut c) if self.opts.variant.send_before_commit => {
                 let out = std::mem::take(&mut c.outgoing);
@@ -304,11 +330,11 @@ impl Cs {
     /// a re-executed worker repeats it) or to its end, which makes its commit ready.
     fn rule_activity_step(
         &self,
-        s: &CsState,
+        s: &RuntimeState,
         i: usize,
         a: &ActivityState,
         ch: &mut Choices,
-    ) -> CsState {
+    ) -> RuntimeState {
         let (step, calls): (ActivityStep, Vec<ExternCall>) = activity::step(&self.spec, a, ch);
         let mut next = s.clone();
         log_externs(&mut next.externs, &calls);
@@ -331,12 +357,12 @@ impl Cs {
             }
         };
         w.phase = self.send_early(&mut next, w.phase);
-        Cs::add_worker(&mut next, w);
+        Runtime::add_worker(&mut next, w);
         next
     }
 
     /// Would storage accept this worker's commit now (compare-and-swap)?
-    fn accepts(&self, s: &CsState, w: &Worker) -> bool {
+    fn accepts(&self, s: &RuntimeState, w: &Worker) -> bool {
         let v = self.opts.variant;
         if v.blind_commit {
             return true;
@@ -355,7 +381,7 @@ impl Cs {
     /// whatever arrived meanwhile), stores the new state and enqueues every outgoing
     /// message, atomically. A rejected commit (a lost race) changes nothing; the worker is
     /// gone either way.
-    fn rule_commit(&self, s: &CsState, i: usize) -> CsState {
+    fn rule_commit(&self, s: &RuntimeState, i: usize) -> RuntimeState {
         let mut next = s.clone();
         let w = next.workers.remove(i);
         let Phase::Ready(c) = &w.phase else {
@@ -391,7 +417,7 @@ impl Cs {
     /// CS-Timeout (with `--timeouts`): an activity not yet completed completes with
     /// "timeout" — a storage step that removes its call and sends the error to the caller —
     /// and every worker still executing it is discarded.
-    fn rule_timeout(&self, s: &CsState, task: &FutureRef) -> CsState {
+    fn rule_timeout(&self, s: &RuntimeState, task: &FutureRef) -> RuntimeState {
         let mut next = s.clone();
         let key = Key::Activity(task.clone());
         next.storage.remove(&key);
@@ -408,7 +434,7 @@ impl Cs {
     }
 
     /// CS-Crash and CS-Lost-Commit: a worker disappears with its uncommitted work.
-    fn rule_drop_worker(&self, s: &CsState, i: usize, crash: bool) -> CsState {
+    fn rule_drop_worker(&self, s: &RuntimeState, i: usize, crash: bool) -> RuntimeState {
         let mut next = s.clone();
         next.workers.remove(i);
         if crash {
@@ -419,9 +445,35 @@ impl Cs {
         self.quiesce(next)
     }
 
+    /// RR-Discard: a worker whose replay diverged commits nothing and is discarded, outside
+    /// the crash budget; storage is unchanged and the work item may be tried again.
+    fn rule_discard(&self, s: &RuntimeState, i: usize) -> RuntimeState {
+        let mut next = s.clone();
+        next.workers.remove(i);
+        self.quiesce(next)
+    }
+
+    /// The orchestration a stored record stands for: the state, or the history replayed
+    /// (with the first choices that reproduce it, for code that uses `choose`).
+    fn stored_orchestration(&self, id: &InstanceId, r: &OrchRecord) -> Option<OrchState> {
+        match r {
+            OrchRecord::State(o) => Some(o.clone()),
+            OrchRecord::History(h) => {
+                let check = match self.opts.persistence {
+                    Persistence::History { check, .. } => check,
+                    Persistence::State => ReplayCheck::Whole,
+                };
+                let orch = self.ctx().orch;
+                enumerate(|ch| replay(&self.spec, orch, id, h, check, ch))
+                    .into_iter()
+                    .find_map(|(_, r)| r.ok())
+            }
+        }
+    }
+
     /// Canon-Execution at quiescent points: with no worker in flight, storage is renumbered
     /// as HL's configuration would be.
-    fn quiesce(&self, mut s: CsState) -> CsState {
+    fn quiesce(&self, mut s: RuntimeState) -> RuntimeState {
         if s.workers.is_empty() {
             renumber_executions(&mut s);
         }
@@ -439,13 +491,18 @@ fn worker_order(w: &Worker) -> (Key, u64) {
 
 /// Renumbers, in storage, every instance whose current execution has no older one with a
 /// message in flight, as `hl::canonicalize` does for a configuration.
-fn renumber_executions(s: &mut CsState) {
+fn renumber_executions(s: &mut RuntimeState) {
     let current: Vec<(Arc<str>, u32)> = s
         .storage
         .iter()
         .filter_map(|(k, slot)| match (k, &slot.stored) {
             (Key::Instance(id), Stored::Orchestration(OrchRecord::State(o))) if o.execution > 0 => {
                 Some((id.clone(), o.execution))
+            }
+            (Key::Instance(id), Stored::Orchestration(OrchRecord::History(h)))
+                if h.execution > 0 =>
+            {
+                Some((id.clone(), h.execution))
             }
             _ => None,
         })
@@ -467,15 +524,48 @@ fn renumber_executions(s: &mut CsState) {
                 other => other,
             };
             slot.queue = slot.queue.iter().map(|m| map_msg(m, &renumber)).collect();
-            if let (Key::Instance(i), Stored::Orchestration(OrchRecord::State(o))) =
-                (&k, &mut slot.stored)
-            {
-                if *i == id {
-                    o.execution = 0;
+            if let Key::Instance(i) = &k {
+                match &mut slot.stored {
+                    Stored::Orchestration(OrchRecord::State(o)) if *i == id => o.execution = 0,
+                    Stored::Orchestration(OrchRecord::History(h)) if *i == id => {
+                        *h = renumbered_history(h, &renumber);
+                    }
+                    _ => {}
                 }
             }
             s.storage.insert(k, slot);
         }
+    }
+}
+
+/// A history with every future of the renumbered execution renumbered.
+fn renumbered_history(h: &History, f: &impl Fn(&FutureRef) -> FutureRef) -> History {
+    History {
+        execution: 0,
+        items: h
+            .items
+            .iter()
+            .map(|w| WorkItem {
+                ins: w.ins.iter().map(|m| map_msg(m, f)).collect(),
+                outs: w.outs.iter().map(|m| map_message(m, f)).collect(),
+            })
+            .collect(),
+        ..h.clone()
+    }
+}
+
+fn map_message(m: &Message, f: &impl Fn(&FutureRef) -> FutureRef) -> Message {
+    let (key, msg) = route(m.clone());
+    let msg = map_msg(&msg, f);
+    match (key, msg) {
+        (Key::Activity(task), Msg::Call { name, input }) => Message::Activity {
+            task: f(&task),
+            name,
+            input,
+        },
+        (Key::Entity(entity), Msg::Request(request)) => Message::Entity { entity, request },
+        (_, Msg::Response { to, result, grant }) => Message::Response { to, result, grant },
+        (_, other) => unreachable!("routed messages keep their kind: {other:?}"),
     }
 }
 
@@ -499,20 +589,20 @@ fn map_msg(m: &Msg, f: &impl Fn(&FutureRef) -> FutureRef) -> Msg {
     m
 }
 
-impl Protocol for Cs {
-    type State = CsState;
-    type Action = CsAction;
+impl Protocol for Runtime {
+    type State = RuntimeState;
+    type Action = RuntimeAction;
 
     fn info(&self) -> &ProtocolInfo {
         &self.info
     }
 
-    fn init(&self) -> CsState {
+    fn init(&self) -> RuntimeState {
         let mut storage = OrdMap::new();
         for (id, v) in &self.scenario().inits {
             storage.insert(Key::Entity(id.clone()), self.entity_slot(v.clone()));
         }
-        CsState {
+        RuntimeState {
             next_input: 0,
             storage,
             workers: Vector::new(),
@@ -521,11 +611,11 @@ impl Protocol for Cs {
         }
     }
 
-    fn successors(&self, s: &CsState, out: &mut Vec<(CsAction, CsState)>) {
+    fn successors(&self, s: &RuntimeState, out: &mut Vec<(RuntimeAction, RuntimeState)>) {
         let b = &self.opts.budget;
         let holder = !self.opts.variant.no_holder_priority;
         if (s.next_input as usize) < self.scenario().inputs.len() {
-            out.push((CsAction::Input(s.next_input), self.rule_input(s)));
+            out.push((RuntimeAction::Input(s.next_input), self.rule_input(s)));
         }
         for (key, slot) in &s.storage {
             if !has_work(key, slot, holder) {
@@ -537,7 +627,7 @@ impl Protocol for Cs {
             }
             for batch in batches(key, slot, b.batch, holder) {
                 for (choices, next) in enumerate(|ch| self.rule_fetch(s, key, &batch, busy, ch)) {
-                    let action = CsAction::Fetch {
+                    let action = RuntimeAction::Fetch {
                         key: key.clone(),
                         batch: batch.clone(),
                         duplicate: busy,
@@ -553,7 +643,7 @@ impl Protocol for Cs {
             match &w.phase {
                 Phase::Activity(a) => {
                     for (choices, next) in enumerate(|ch| self.rule_activity_step(s, i, a, ch)) {
-                        let action = CsAction::Step {
+                        let action = RuntimeAction::Step {
                             worker,
                             key: key.clone(),
                             choices,
@@ -561,16 +651,21 @@ impl Protocol for Cs {
                         out.push((action, next));
                     }
                 }
+                Phase::Diverged(_) => {
+                    let action = RuntimeAction::Discard { worker, key };
+                    out.push((action, self.rule_discard(s, i)));
+                    continue;
+                }
                 Phase::Ready(_) => {
                     let accepted = self.accepts(s, w);
-                    let action = CsAction::Commit {
+                    let action = RuntimeAction::Commit {
                         worker,
                         key: key.clone(),
                         accepted,
                     };
                     out.push((action, self.rule_commit(s, i)));
                     if s.used.lost_commits < b.lost_commits {
-                        let action = CsAction::LoseCommit {
+                        let action = RuntimeAction::LoseCommit {
                             worker,
                             key: key.clone(),
                         };
@@ -579,14 +674,14 @@ impl Protocol for Cs {
                 }
             }
             if s.used.crashes < b.crashes {
-                let action = CsAction::Crash { worker, key };
+                let action = RuntimeAction::Crash { worker, key };
                 out.push((action, self.rule_drop_worker(s, i, true)));
             }
         }
         if b.timeouts {
             for key in s.storage.keys() {
                 if let Key::Activity(task) = key {
-                    let action = CsAction::Timeout { task: task.clone() };
+                    let action = RuntimeAction::Timeout { task: task.clone() };
                     out.push((action, self.rule_timeout(s, task)));
                 }
             }
@@ -598,7 +693,7 @@ impl Protocol for Cs {
     /// the code); an activity with a queued call is a fresh activity; an entity is its stored
     /// state and lock owner with the storage queue as its request queue. Workers and
     /// uncommitted work are forgotten; the result is canonicalized as HL's configurations are.
-    fn abstraction<'s>(&self, s: &'s CsState) -> Cow<'s, Config> {
+    fn abstraction<'s>(&self, s: &'s RuntimeState) -> Cow<'s, Config> {
         let mut c = Config {
             next_input: s.next_input,
             ..Config::default()
@@ -607,7 +702,7 @@ impl Protocol for Cs {
             match key {
                 Key::Instance(id) => {
                     let mut o: Option<OrchState> = match &slot.stored {
-                        Stored::Orchestration(OrchRecord::State(o)) => Some(o.clone()),
+                        Stored::Orchestration(r) => self.stored_orchestration(id, r),
                         _ => None,
                     };
                     for m in &slot.queue {
@@ -662,7 +757,15 @@ impl Protocol for Cs {
         Cow::Owned(c)
     }
 
-    fn externs<'s>(&self, s: &'s CsState) -> &'s ExternLog {
+    fn externs<'s>(&self, s: &'s RuntimeState) -> &'s ExternLog {
         &s.externs
+    }
+
+    /// A worker whose replay diverged: record-replay's non-determinism detector.
+    fn violation(&self, s: &RuntimeState) -> Option<(String, String)> {
+        s.workers.iter().find_map(|w| match &w.phase {
+            Phase::Diverged(d) => Some(("replay-divergence".to_string(), d.to_string())),
+            _ => None,
+        })
     }
 }

@@ -1,0 +1,204 @@
+//! Record-replay histories (the paper's §6; DESIGN.md §4): an orchestration's stored state is
+//! the start of its current execution and the work items since — each the messages it
+//! consumed (`in`) and those it produced (`out`). A worker rebuilds the state by replaying the
+//! code over the history: `in` entries are fed to it, and each `out` entry must be produced
+//! again identically — and is not sent again. Anything else is a replay divergence.
+
+use crate::storage::Msg;
+use durable_interpreter::hl::choice::Choices;
+use durable_interpreter::hl::message::{InstanceId, Message};
+use durable_interpreter::hl::orchestration::{self, OrchOptions, OrchState, Run, Status};
+use durable_interpreter::load::Spec;
+use durable_interpreter::value::Value;
+use imbl::Vector;
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct History {
+    pub name: Arc<str>,
+    pub input: Value,
+    pub execution: u32,
+    pub items: Vector<WorkItem>,
+}
+
+/// One committed work item: the messages consumed (`in`) and produced (`out`).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct WorkItem {
+    pub ins: Arc<[Msg]>,
+    pub outs: Arc<[Message]>,
+}
+
+/// How replay compares a recorded message with the one the code produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReplayCheck {
+    /// Whole messages: kind, target, name, arguments and ids (the semantics).
+    #[default]
+    Whole,
+    /// Only kind and name, as production runtimes do (the `rr-name-only-check` variant).
+    NameOnly,
+}
+
+/// Where replay went wrong: the work item, what it recorded and what the code produced.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Divergence {
+    pub instance: InstanceId,
+    pub item: usize,
+    pub recorded: Vec<Message>,
+    pub produced: Vec<Message>,
+    pub continued: bool,
+}
+
+fn list(ms: &[Message]) -> String {
+    if ms.is_empty() {
+        "nothing".into()
+    } else {
+        ms.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "replaying {}'s history, work item {} recorded [{}] but the code produced [{}]",
+            self.instance,
+            self.item + 1,
+            list(&self.recorded),
+            list(&self.produced)
+        )?;
+        if self.continued {
+            f.write_str(" and continued as new")?;
+        }
+        Ok(())
+    }
+}
+
+impl History {
+    /// The history of a new execution: its start and nothing else.
+    pub fn start(name: Arc<str>, input: Value, execution: u32) -> History {
+        History {
+            name,
+            input,
+            execution,
+            items: Vector::new(),
+        }
+    }
+
+    /// Every message the history recorded as produced, in order.
+    pub fn recorded_outs(&self) -> Vec<Message> {
+        self.items
+            .iter()
+            .flat_map(|w| w.outs.iter().cloned())
+            .collect()
+    }
+}
+
+/// The key a message is identified by under [`ReplayCheck::NameOnly`]: its kind and name.
+fn kind_and_name(m: &Message) -> String {
+    match m {
+        Message::Activity { name, .. } => format!("activity {name}"),
+        Message::Entity { entity, request } => {
+            use durable_interpreter::hl::message::EntityRequest::*;
+            match request {
+                Op { op, reply, .. } => {
+                    format!(
+                        "{} {}.{op}",
+                        if reply.is_some() { "call" } else { "signal" },
+                        entity.name
+                    )
+                }
+                Lock { .. } => format!("lock {}", entity.name),
+                Release { .. } => format!("release {}", entity.name),
+            }
+        }
+        Message::Response { .. } => "response".into(),
+    }
+}
+
+fn same(check: ReplayCheck, produced: &[Message], recorded: &[Message]) -> bool {
+    match check {
+        ReplayCheck::Whole => produced == recorded,
+        ReplayCheck::NameOnly => {
+            produced.len() == recorded.len()
+                && produced
+                    .iter()
+                    .zip(recorded)
+                    .all(|(a, b)| kind_and_name(a) == kind_and_name(b))
+        }
+    }
+}
+
+/// Feeds the consumed messages of a work item to an orchestration (rule YIn).
+pub fn feed(st: &mut Option<OrchState>, ins: &[Msg]) {
+    for m in ins {
+        match m {
+            Msg::Start { name, input } if st.is_none() => {
+                *st = Some(OrchState::new(name.clone(), input.clone()));
+            }
+            Msg::Response { to, result, .. } => {
+                if let Some(o) = st {
+                    o.deliver(to, result.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Replays a history to the state it stands for (rules YIn and YOut): each work item's
+/// messages are fed to the code, which must then produce exactly what the item recorded.
+pub fn replay(
+    spec: &Spec,
+    opts: OrchOptions,
+    id: &InstanceId,
+    h: &History,
+    check: ReplayCheck,
+    choices: &mut Choices,
+) -> Result<OrchState, Divergence> {
+    let mut st = OrchState::new(h.name.clone(), h.input.clone());
+    st.execution = h.execution;
+    for (k, item) in h.items.iter().enumerate() {
+        let mut o = Some(st);
+        feed(&mut o, &item.ins);
+        st = o.expect("a replayed history has its state");
+        let mut produced = Vec::new();
+        let mut continued = false;
+        if st.ready() {
+            let step = orchestration::step(spec, opts, id, &st, choices);
+            continued = step.state.execution != st.execution;
+            st = step.state;
+            produced = step.sent;
+        }
+        if continued || !same(check, &produced, &item.outs) {
+            return Err(Divergence {
+                instance: id.clone(),
+                item: k,
+                recorded: item.outs.to_vec(),
+                produced,
+                continued,
+            });
+        }
+    }
+    Ok(st)
+}
+
+/// Records a new work item (or, after a continue-as-new, the new execution's start): the
+/// history that the worker commits.
+pub fn record(h: &History, ins: &[Msg], outs: &[Message], after: &OrchState) -> History {
+    if after.execution != h.execution {
+        let Status::Running(Run::Start(input)) = &after.status else {
+            unreachable!("a new execution starts from its input")
+        };
+        return History::start(after.name.clone(), input.clone(), after.execution);
+    }
+    let mut next = h.clone();
+    next.items.push_back(WorkItem {
+        ins: ins.into(),
+        outs: outs.into(),
+    });
+    next
+}
