@@ -187,7 +187,8 @@ pub fn replay(
 }
 
 /// Records a new work item (or, after a continue-as-new, the new execution's start): the
-/// history that the worker commits.
+/// history that the worker commits. Results for older executions, which the orchestration
+/// dropped, are not recorded.
 pub fn record(h: &History, ins: &[Msg], outs: &[Message], after: &OrchState) -> History {
     if after.execution != h.execution {
         let Status::Running(Run::Start(input)) = &after.status else {
@@ -195,6 +196,13 @@ pub fn record(h: &History, ins: &[Msg], outs: &[Message], after: &OrchState) -> 
         };
         return History::start(after.name.clone(), input.clone(), after.execution);
     }
+    // A result for an older execution was dropped: it is no part of this execution's history
+    // (which would otherwise keep a reference to a finished execution).
+    let ins: Vec<Msg> = ins
+        .iter()
+        .filter(|m| !matches!(m, Msg::Response { to, .. } if to.execution != h.execution))
+        .cloned()
+        .collect();
     let mut next = h.clone();
     next.items.push_back(WorkItem {
         ins: ins.into(),
