@@ -238,14 +238,14 @@ impl<P: Protocol> Explorer<'_, '_, P> {
                 }
                 if self.checks.progress && last_progress.elapsed().as_secs_f64() >= 1.0 {
                     last_progress = Instant::now();
-                    eprintln!(
+                    crate::say(&format!(
                         "{}: {} states, {} unique, depth {}, {:.0} states/s",
                         self.checks.label,
                         self.ex.states,
                         self.ex.unique_states,
                         depth,
                         self.ex.states as f64 / elapsed.max(1e-9)
-                    );
+                    ));
                 }
             }
             frontier = next;

@@ -18,3 +18,10 @@ pub mod trace;
 /// The stack of the threads that run models: deep continuations and values are handled by
 /// recursive code bounded by the language's limits, which needs more than the default.
 pub const STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Writes a line to stderr (progress, errors); a closed stderr is not an error.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}

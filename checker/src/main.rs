@@ -9,7 +9,7 @@ use durable_checker::fmt_cmd::{fmt, FmtOutcome};
 use durable_checker::registry::protocols;
 use durable_checker::run_cmd::{run, RunRequest};
 use durable_checker::test_cmd::{test, TestRequest};
-use durable_checker::{report, run_cmd, test_cmd, STACK_BYTES};
+use durable_checker::{report, run_cmd, say, test_cmd, STACK_BYTES};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -22,12 +22,18 @@ fn main() {
     let code = match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
-            eprintln!("error: internal failure (this is a bug in durable)");
+            say("error: internal failure (this is a bug in durable)");
             70
         }
     };
     let _ = std::io::stdout().flush();
     std::process::exit(code);
+}
+
+/// Writes a report to stdout; a reader that went away (a closed pipe) is not an error.
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -38,7 +44,7 @@ fn execute(cli: Cli) -> i32 {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{e}");
+            say(&e.to_string());
             e.exit_code()
         }
     }
@@ -60,7 +66,7 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 progress: !a.quiet,
             };
             let r = check(&req)?;
-            print!("{}", if a.json { json(&r) } else { report::render(&r) });
+            emit(&if a.json { json(&r) } else { report::render(&r) });
             Ok(r.verdict.exit_code())
         }
         Command::Test(a) => {
@@ -77,23 +83,12 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 progress: !a.quiet,
             };
             let r = test(&req)?;
-            print!(
-                "{}",
-                if a.json {
-                    json(&r)
-                } else {
-                    test_cmd::render(&r)
-                }
-            );
-            Ok(
-                if r.met + r.scenarios.iter().filter(|s| !s.met).count() == r.total
-                    && r.met == r.total
-                {
-                    0
-                } else {
-                    1
-                },
-            )
+            emit(&if a.json {
+                json(&r)
+            } else {
+                test_cmd::render(&r)
+            });
+            Ok(if r.met == r.total { 0 } else { 1 })
         }
         Command::Run(a) => {
             let req = RunRequest {
@@ -107,27 +102,24 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 trace_out: a.trace_out,
             };
             let r = run(&req)?;
-            print!(
-                "{}",
-                if a.json {
-                    json(&r)
-                } else {
-                    run_cmd::render(&r)
-                }
-            );
+            emit(&if a.json {
+                json(&r)
+            } else {
+                run_cmd::render(&r)
+            });
             Ok(if r.violations.is_empty() { 0 } else { 1 })
         }
         Command::Fmt(a) => match fmt(&a.spec, a.check, a.write)? {
             FmtOutcome::Printed(text) => {
-                print!("{text}");
+                emit(&text);
                 Ok(0)
             }
             FmtOutcome::Checked(true) => Ok(0),
             FmtOutcome::Checked(false) => {
-                eprintln!(
+                say(&format!(
                     "{} is not in canonical form (durable fmt --write fixes it)",
                     a.spec.display()
-                );
+                ));
                 Ok(1)
             }
             FmtOutcome::Written(_) => Ok(0),
@@ -144,17 +136,21 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                         })
                     })
                     .collect();
-                print!("{}", json(&items));
+                emit(&json(&items));
             } else {
-                for p in list {
-                    println!(
-                        "{:<26} {:<3} {}{}",
-                        p.name,
-                        p.model,
-                        if p.broken { "[broken] " } else { "" },
-                        p.description
-                    );
-                }
+                let text: String = list
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{:<26} {:<3} {}{}\n",
+                            p.name,
+                            p.model,
+                            if p.broken { "[broken] " } else { "" },
+                            p.description
+                        )
+                    })
+                    .collect();
+                emit(&text);
             }
             Ok(0)
         }
