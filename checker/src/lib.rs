@@ -25,3 +25,7 @@ pub fn say(line: &str) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{line}");
 }
+
+/// docs/protocols.md, whose worked example is compiled and run as a doctest.
+#[doc = include_str!("../../docs/protocols.md")]
+pub mod protocols_guide {}
