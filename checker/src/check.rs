@@ -8,7 +8,8 @@ use crate::report::{
     sorted_outcomes, worst, ModelReport, ScenarioReport, SpecReport, Verdict, ViolationReport,
 };
 use crate::settings::{FlagSettings, Limits, Settings};
-use crate::trace::{spec_hash, write_trace, FaultsData, TraceFile, TraceName, TraceStep, FORMAT};
+use crate::timeline::StepView;
+use crate::trace::{spec_hash, write_trace, FaultsData, TraceFile, TraceName, FORMAT};
 use durable_interpreter::load::{load_path, Spec};
 use durable_model::protocol::ProtocolInfo;
 use std::collections::BTreeSet;
@@ -162,6 +163,7 @@ fn model_report(
                 index: None,
                 message: Some("the terminal outcomes differ from the high-level model's".into()),
                 path: None,
+                views: Vec::new(),
             });
         }
     }
@@ -237,10 +239,17 @@ fn violation_report(
             allow_nondeterminism: target.settings.allow_nondeterminism,
             check: Some(v.check.clone()),
             message: v.message.clone(),
-            steps: path
-                .iter()
-                .map(|a| TraceStep { action: a.clone() })
-                .collect(),
+            steps: if v.views.len() == path.len() {
+                v.views.clone()
+            } else {
+                path.iter()
+                    .map(|a| StepView {
+                        action: a.clone(),
+                        lane: String::new(),
+                        effects: Vec::new(),
+                    })
+                    .collect()
+            },
         };
         let written = write_trace(dir, &name.file_name(), &file)?;
         trace = Some(written.display().to_string());
@@ -252,6 +261,6 @@ fn violation_report(
         message: v.message.clone(),
         missing: None,
         extra: None,
-        steps: v.path.clone().unwrap_or_default(),
+        steps: v.views.clone(),
     })
 }

@@ -28,6 +28,9 @@ pub enum Command {
     Test(TestArgs),
     /// One execution, chosen by a seeded random scheduler, printed step by step
     Run(RunArgs),
+    /// Re-execute a trace exactly: exit 1 if its violation reproduces, 0 for a passing run,
+    /// 2 if it does not reproduce
+    Replay(ReplayArgs),
     /// Print a spec in canonical layout
     Fmt(FmtArgs),
     /// List the protocols of this build
@@ -135,7 +138,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR", default_value = "traces/out")]
     pub trace_dir: PathBuf,
     /// No progress lines on stderr
-    #[arg(long)]
+    #[arg(long, short)]
     pub quiet: bool,
 }
 
@@ -152,7 +155,8 @@ pub struct TestArgs {
     /// Where counterexample traces are written
     #[arg(long, value_name = "DIR", default_value = "traces/out")]
     pub trace_dir: PathBuf,
-    #[arg(long)]
+    /// No progress lines on stderr
+    #[arg(long, short)]
     pub quiet: bool,
 }
 
@@ -171,6 +175,9 @@ pub struct RunArgs {
     /// Steps before the run stops
     #[arg(long, default_value_t = 10_000)]
     pub max_steps: u64,
+    /// Follow this trace's steps, then the seeded scheduler
+    #[arg(long, value_name = "TRACE", conflicts_with = "seed")]
+    pub schedule: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
     /// Write the run as a trace file
@@ -191,6 +198,13 @@ pub struct FmtArgs {
 
 #[derive(Args, Debug)]
 pub struct ProtocolsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    pub trace: PathBuf,
     #[arg(long)]
     pub json: bool,
 }

@@ -73,6 +73,8 @@ pub struct Found<A> {
     pub message: Option<String>,
     /// The steps from the initial state to the violation; `None` for `sometimes`.
     pub path: Option<Vec<A>>,
+    /// The path as a timeline (filled in by [`Exploration::with_views`]).
+    pub views: Vec<crate::timeline::StepView>,
 }
 
 /// Why an exploration stopped before exhausting the state space.
@@ -272,6 +274,7 @@ impl<P: Protocol> Explorer<'_, '_, P> {
             index,
             message,
             path,
+            views: Vec::new(),
         });
         if self.checks.continue_all {
             false
@@ -464,6 +467,7 @@ impl<P: Protocol> Explorer<'_, '_, P> {
                         index: Some(i),
                         message: Some(msg),
                         path: None,
+                        views: Vec::new(),
                     });
                 }
             }
@@ -519,11 +523,26 @@ impl<A: std::fmt::Display> Exploration<A> {
                     index: f.index,
                     message: f.message,
                     path: f.path.map(|p| p.iter().map(ToString::to_string).collect()),
+                    views: f.views,
                 })
                 .collect(),
             configs: self.configs,
             refines_hl: self.refines_hl,
         }
+    }
+}
+
+impl Exploration<String> {
+    /// Every counterexample re-executed as a timeline.
+    pub fn with_views<P: Protocol>(mut self, p: &P) -> Exploration<String> {
+        for f in &mut self.violations {
+            if let Some(path) = &f.path {
+                if let Ok((views, _)) = crate::timeline::follow(p, path) {
+                    f.views = views;
+                }
+            }
+        }
+        self
     }
 }
 

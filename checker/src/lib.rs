@@ -8,12 +8,15 @@ pub mod explore;
 pub mod fingerprint;
 pub mod fmt_cmd;
 pub mod registry;
+pub mod replay_cmd;
 pub mod report;
 pub mod run_cmd;
 pub mod settings;
 pub mod stateright_model;
 pub mod test_cmd;
+pub mod timeline;
 pub mod trace;
+pub mod verdict;
 
 /// The stack of the threads that run models: deep continuations and values are handled by
 /// recursive code bounded by the language's limits, which needs more than the default.

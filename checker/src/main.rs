@@ -7,9 +7,10 @@ use durable_checker::cli::{Cli, Command};
 use durable_checker::error::CliError;
 use durable_checker::fmt_cmd::{fmt, FmtOutcome};
 use durable_checker::registry::protocols;
+use durable_checker::replay_cmd::replay;
 use durable_checker::run_cmd::{run, RunRequest};
 use durable_checker::test_cmd::{test, TestRequest};
-use durable_checker::{report, run_cmd, say, test_cmd, STACK_BYTES};
+use durable_checker::{replay_cmd, report, run_cmd, say, test_cmd, STACK_BYTES};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -99,6 +100,7 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 flags: a.faults.flags(),
                 seed: a.seed,
                 max_steps: a.max_steps,
+                schedule: a.schedule,
                 trace_out: a.trace_out,
             };
             let r = run(&req)?;
@@ -108,6 +110,15 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 run_cmd::render(&r)
             });
             Ok(if r.violations.is_empty() { 0 } else { 1 })
+        }
+        Command::Replay(a) => {
+            let r = replay(&a.trace)?;
+            emit(&if a.json {
+                json(&r)
+            } else {
+                replay_cmd::render(&r)
+            });
+            Ok(r.exit_code())
         }
         Command::Fmt(a) => match fmt(&a.spec, a.check, a.write)? {
             FmtOutcome::Printed(text) => {

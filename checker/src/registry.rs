@@ -151,7 +151,7 @@ struct Explore<'c, 'a>(&'c Checks<'a>);
 impl ProtocolTask for Explore<'_, '_> {
     type Output = Exploration<String>;
     fn run<P: Protocol>(self, p: &P) -> Exploration<String> {
-        explore(p, self.0).named()
+        explore(p, self.0).named().with_views(p)
     }
 }
 

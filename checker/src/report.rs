@@ -84,9 +84,9 @@ pub struct ViolationReport {
     pub missing: Option<Vec<BTreeMap<String, String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra: Option<Vec<BTreeMap<String, String>>>,
-    /// The counterexample's steps, for the human report (not in the JSON).
+    /// The counterexample as a timeline, for the human report (not in the JSON).
     #[serde(skip)]
-    pub steps: Vec<String>,
+    pub steps: Vec<crate::timeline::StepView>,
 }
 
 /// An outcome's compact JSON text, keys sorted bytewise.
@@ -188,8 +188,8 @@ fn render_violation(out: &mut String, v: &ViolationReport) {
     }
     if let Some(len) = v.length {
         let _ = writeln!(out, "        counterexample, {len} steps:");
-        for (i, step) in v.steps.iter().enumerate() {
-            let _ = writeln!(out, "          {:>3}. {step}", i + 1);
+        for line in crate::timeline::render(&v.steps).lines() {
+            let _ = writeln!(out, "        {line}");
         }
     }
     if let Some(t) = &v.trace {

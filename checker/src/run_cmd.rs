@@ -5,10 +5,11 @@ use crate::error::{CliError, CliResult};
 use crate::registry::{with_protocol, ProtocolTask, Target};
 use crate::report::outcome_json;
 use crate::settings::{FlagSettings, Settings};
-use crate::trace::{spec_hash, write_trace, FaultsData, TraceFile, TraceStep, FORMAT};
-use durable_interpreter::hl::observe::{holds, outcome, stuck};
+use crate::timeline::{view, StepView};
+use crate::trace::{read_trace, spec_hash, write_trace, FaultsData, TraceFile, FORMAT};
+use crate::verdict::violations_at;
+use durable_interpreter::hl::observe::outcome;
 use durable_interpreter::load::{load_path, ScenarioDef, Spec};
-use durable_interpreter::syntax::ast::PropertyKind;
 use durable_model::protocol::Protocol;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,6 +26,8 @@ pub struct RunRequest {
     pub flags: FlagSettings,
     pub seed: u64,
     pub max_steps: u64,
+    /// Follow this trace's steps first (`--schedule`).
+    pub schedule: Option<PathBuf>,
     pub trace_out: Option<PathBuf>,
 }
 
@@ -35,7 +38,9 @@ pub struct RunReport {
     pub model: String,
     pub protocol: String,
     pub seed: u64,
-    pub steps: Vec<String>,
+    /// How many of the first steps followed `--schedule`.
+    pub scheduled: usize,
+    pub steps: Vec<StepView>,
     /// The run ended in a state where nothing can move.
     pub terminal: bool,
     pub outcome: Option<BTreeMap<String, String>>,
@@ -95,19 +100,35 @@ pub fn run(req: &RunRequest) -> CliResult<RunReport> {
         scenario,
         settings,
     };
+    let schedule = match &req.schedule {
+        Some(path) => read_trace(path)?
+            .steps
+            .into_iter()
+            .map(|s| s.action)
+            .collect(),
+        None => Vec::new(),
+    };
     let walk = RandomWalk {
         spec: &spec,
         scenario: def,
         seed: req.seed,
         max_steps: req.max_steps,
+        schedule: &schedule,
     };
-    let (model, steps, terminal, outcome, violations) = with_protocol(&protocol, &target, walk)?;
+    let (model, steps, terminal, outcome, violations) = with_protocol(&protocol, &target, walk)?
+        .map_err(|m| {
+            CliError::Usage(format!(
+                "the schedule does not fit: its step {} `{}` is not enabled",
+                m.step, m.action
+            ))
+        })?;
     let report = RunReport {
         spec: spec.file.path.clone(),
         scenario: def.name.clone(),
         model,
         protocol,
         seed: req.seed,
+        scheduled: schedule.len().min(steps.len()),
         steps,
         terminal,
         outcome,
@@ -131,7 +152,7 @@ pub fn run(req: &RunRequest) -> CliResult<RunReport> {
                 .steps
                 .iter()
                 .take(first.map_or(usize::MAX, |v| v.step))
-                .map(|a| TraceStep { action: a.clone() })
+                .cloned()
                 .collect(),
         };
         let dir = path.parent().unwrap_or(std::path::Path::new("."));
@@ -149,15 +170,19 @@ struct RandomWalk<'a> {
     scenario: &'a ScenarioDef,
     seed: u64,
     max_steps: u64,
+    schedule: &'a [String],
 }
 
-type WalkResult = (
-    String,
-    Vec<String>,
-    bool,
-    Option<BTreeMap<String, String>>,
-    Vec<RunViolation>,
-);
+type WalkResult = Result<
+    (
+        String,
+        Vec<StepView>,
+        bool,
+        Option<BTreeMap<String, String>>,
+        Vec<RunViolation>,
+    ),
+    crate::timeline::Mismatch,
+>;
 
 impl ProtocolTask for RandomWalk<'_> {
     type Output = WalkResult;
@@ -170,9 +195,11 @@ impl ProtocolTask for RandomWalk<'_> {
         let mut out = Vec::new();
         let mut terminal = false;
         loop {
-            self.check_state(p, &state, steps.len(), &mut violations);
             out.clear();
             p.successors(&state, &mut out);
+            if !out.is_empty() {
+                self.check_state(p, &state, steps.len(), false, &mut violations);
+            }
             if out.is_empty() {
                 terminal = true;
                 break;
@@ -180,94 +207,58 @@ impl ProtocolTask for RandomWalk<'_> {
             if steps.len() as u64 >= self.max_steps {
                 break;
             }
-            let i = (rng.next_u64() % out.len() as u64) as usize;
+            let i = match self.schedule.get(steps.len()) {
+                Some(name) => match out.iter().position(|(a, _)| a.to_string() == *name) {
+                    Some(i) => i,
+                    None => {
+                        return Err(crate::timeline::Mismatch {
+                            step: steps.len() + 1,
+                            action: name.clone(),
+                        })
+                    }
+                },
+                None => (rng.next_u64() % out.len() as u64) as usize,
+            };
             let (a, s) = out.swap_remove(i);
-            steps.push(a.to_string());
+            steps.push(view(p, &state, &a, &s));
             state = s;
         }
         let mut outcome_seen = None;
         if terminal {
             let config = p.abstraction(&state);
             outcome_seen = Some(outcome(self.scenario, &config, p.externs(&state)).0);
-            for prop in &self.scenario.properties {
-                if prop.kind == PropertyKind::Finally {
-                    record(
-                        &mut violations,
-                        &prop.name,
-                        steps.len(),
-                        holds(self.spec, &config, &prop.code),
-                    );
-                }
-            }
-            let running = stuck(&config);
-            if !running.is_empty() {
-                violations.push(RunViolation {
-                    check: "deadlock".into(),
-                    step: steps.len(),
-                    message: Some(format!("still running: {}", running.join(", "))),
-                });
-            }
+            self.check_state(p, &state, steps.len(), true, &mut violations);
         }
-        (
+        Ok((
             p.info().model.to_string(),
             steps,
             terminal,
             outcome_seen,
             violations,
-        )
+        ))
     }
 }
 
 impl RandomWalk<'_> {
+    /// Records the checks `state` violates that were not violated earlier in the run.
     fn check_state<P: Protocol>(
         &self,
         p: &P,
         state: &P::State,
         step: usize,
+        terminal: bool,
         violations: &mut Vec<RunViolation>,
     ) {
-        let config = p.abstraction(state);
-        if let Some((kind, message)) = p.violation(state) {
-            if !violations.iter().any(|v| v.check == kind) {
+        for v in violations_at(p, self.spec, self.scenario, state, terminal, None) {
+            if !violations.iter().any(|w| w.check == v.check) {
                 violations.push(RunViolation {
-                    check: kind,
+                    check: v.check,
                     step,
-                    message: Some(message),
+                    message: v.message,
                 });
             }
         }
-        for prop in &self.scenario.properties {
-            if prop.kind == PropertyKind::Always {
-                record(
-                    violations,
-                    &prop.name,
-                    step,
-                    holds(self.spec, &config, &prop.code),
-                );
-            }
-        }
     }
-}
-
-fn record(
-    violations: &mut Vec<RunViolation>,
-    check: &str,
-    step: usize,
-    verdict: Result<bool, durable_interpreter::value::Value>,
-) {
-    if violations.iter().any(|v| v.check == check) {
-        return;
-    }
-    let message = match verdict {
-        Ok(true) => return,
-        Ok(false) => None,
-        Err(e) => Some(format!("evaluating the property raised {e}")),
-    };
-    violations.push(RunViolation {
-        check: check.to_string(),
-        step,
-        message,
-    });
 }
 
 pub fn render(r: &RunReport) -> String {
@@ -275,12 +266,13 @@ pub fn render(r: &RunReport) -> String {
         "{} scenario {}, model {}, protocol {}, seed {}\n",
         r.spec, r.scenario, r.model, r.protocol, r.seed
     );
-    for (i, s) in r.steps.iter().enumerate() {
-        out.push_str(&format!("  {:>4}. {s}\n", i + 1));
-        for v in r.violations.iter().filter(|v| v.step == i + 1) {
-            out.push_str(&format!("        VIOLATED {}\n", v.check));
-        }
+    if r.scheduled > 0 {
+        out.push_str(&format!(
+            "the first {} steps follow the schedule\n",
+            r.scheduled
+        ));
     }
+    out.push_str(&crate::timeline::render(&r.steps));
     if r.terminal {
         out.push_str(&format!("terminal after {} steps\n", r.steps.len()));
     } else {

@@ -3,6 +3,7 @@
 
 use crate::error::{CliError, CliResult};
 use crate::settings::{Faults, Settings};
+use crate::timeline::StepView;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -23,7 +24,8 @@ pub struct TraceFile {
     /// The violated check, or `null` for a passing run.
     pub check: Option<String>,
     pub message: Option<String>,
-    pub steps: Vec<TraceStep>,
+    /// Every step: its action's text (what replay follows), its lane and its effects.
+    pub steps: Vec<StepView>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -45,11 +47,6 @@ impl From<Faults> for FaultsData {
             batch: f.batch.name().to_string(),
         }
     }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct TraceStep {
-    pub action: String,
 }
 
 pub fn spec_hash(text: &str) -> String {
@@ -97,4 +94,26 @@ pub fn write_trace(dir: &Path, name: &str, trace: &TraceFile) -> CliResult<PathB
     let text = serde_json::to_string_pretty(trace).expect("traces serialize");
     std::fs::write(&path, text + "\n").map_err(write_err)?;
     Ok(path)
+}
+
+/// Reads a trace file; a file that is not a trace is bad input.
+pub fn read_trace(path: &Path) -> CliResult<TraceFile> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("cannot read trace {}: {e}", path.display())))?;
+    let trace: TraceFile = serde_json::from_str(&text).map_err(|e| {
+        CliError::Usage(format!(
+            "{}:{}:{}: not a durable trace: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if trace.format != FORMAT {
+        return Err(CliError::Usage(format!(
+            "{}: trace format `{}` is not `{FORMAT}`",
+            path.display(),
+            trace.format
+        )));
+    }
+    Ok(trace)
 }

@@ -310,6 +310,16 @@ fn write_seq<'a>(
     f.write_str(close)
 }
 
+/// A value as an argument list, in the short form of an application: `()` for unit,
+/// `(a, b)` for a tuple, `(v)` otherwise.
+pub fn args_text(v: &Value) -> String {
+    match v {
+        Value::Unit => "()".into(),
+        Value::Tuple(_) => v.to_string(),
+        other => format!("({other})"),
+    }
+}
+
 /// An entity id prints in the short form of an application: `E()`, `E(1)`, `E("a", 1)`.
 impl fmt::Display for EntityId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -3,6 +3,7 @@
 
 use crate::protocol::{Protocol, ProtocolInfo};
 use durable_interpreter::hl::{Action, Config, ExternLog, Hl, HlState};
+use durable_interpreter::load::{Input, ScenarioDef};
 use std::borrow::Cow;
 
 pub const HL_INFO: ProtocolInfo = ProtocolInfo {
@@ -14,6 +15,17 @@ pub const HL_INFO: ProtocolInfo = ProtocolInfo {
 };
 
 pub struct HighLevel(pub Hl);
+
+/// The lane of client input `i`: the instance it starts or the entity it signals.
+pub fn input_lane(scenario: &ScenarioDef, i: u32) -> String {
+    match scenario.inputs.get(i as usize) {
+        Some(Input::Start { instance, .. }) | Some(Input::Raise { instance, .. }) => {
+            instance.to_string()
+        }
+        Some(Input::Signal { entity, .. }) => entity.to_string(),
+        None => "client".into(),
+    }
+}
 
 impl Protocol for HighLevel {
     type State = HlState;
@@ -37,5 +49,16 @@ impl Protocol for HighLevel {
 
     fn externs<'s>(&self, s: &'s HlState) -> &'s ExternLog {
         &s.externs
+    }
+
+    fn lane(&self, _: &HlState, action: &Action) -> String {
+        match action {
+            Action::Input(i) => input_lane(self.0.scenario(), *i),
+            Action::RunOrchestration { instance, .. } => instance.to_string(),
+            Action::RunActivity { task, .. } | Action::Timeout { task } => {
+                format!("activity {task}")
+            }
+            Action::Serve { entity, .. } => entity.to_string(),
+        }
     }
 }

@@ -51,6 +51,10 @@ pub trait Protocol: Send + Sync {
         None
     }
 
+    /// The column a step belongs to in a timeline: the instance, entity or activity that acts
+    /// (a client input belongs to what it addresses).
+    fn lane(&self, s: &Self::State, action: &Self::Action) -> String;
+
     /// The successor of the step named `action` (its `Display` text), if it is enabled.
     fn step_named(&self, s: &Self::State, action: &str) -> Option<(Self::Action, Self::State)> {
         let mut out = Vec::new();

@@ -114,7 +114,7 @@ impl fmt::Display for RuntimeAction {
                     "fetch {key} [{}]{}{}",
                     msgs.join("; "),
                     if *duplicate {
-                        " as a duplicate worker"
+                        " (duplicate worker)"
                     } else {
                         ""
                     },
@@ -759,6 +759,20 @@ impl Protocol for Runtime {
 
     fn externs<'s>(&self, s: &'s RuntimeState) -> &'s ExternLog {
         &s.externs
+    }
+
+    fn lane(&self, _: &RuntimeState, action: &RuntimeAction) -> String {
+        use RuntimeAction::*;
+        match action {
+            Input(i) => crate::high_level::input_lane(self.scenario(), *i),
+            Fetch { key, .. }
+            | Step { key, .. }
+            | Commit { key, .. }
+            | Crash { key, .. }
+            | LoseCommit { key, .. }
+            | Discard { key, .. } => key.to_string(),
+            Timeout { task } => Key::Activity(task.clone()).to_string(),
+        }
     }
 
     /// A worker whose replay diverged: record-replay's non-determinism detector.

@@ -5,7 +5,7 @@
 use durable_interpreter::hl::entity::EntityState;
 use durable_interpreter::hl::message::{EntityRequest, FutureRef, InstanceId, Message};
 use durable_interpreter::hl::orchestration::OrchState;
-use durable_interpreter::value::{EntityId, Value};
+use durable_interpreter::value::{args_text, EntityId, Value};
 use imbl::Vector;
 use std::fmt;
 use std::sync::Arc;
@@ -54,7 +54,7 @@ pub enum Msg {
 impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Msg::Start { name, input } => write!(f, "start {name}({input})"),
+            Msg::Start { name, input } => write!(f, "start {name}{}", args_text(input)),
             Msg::Response {
                 to, result, grant, ..
             } => match (grant, result) {
@@ -62,7 +62,7 @@ impl fmt::Display for Msg {
                 (false, Ok(v)) => write!(f, "{v} for {to}"),
                 (false, Err(e)) => write!(f, "error {e} for {to}"),
             },
-            Msg::Call { name, input } => write!(f, "call {name}({input})"),
+            Msg::Call { name, input } => write!(f, "call {name}{}", args_text(input)),
             Msg::Request(r) => write!(f, "{r}"),
         }
     }

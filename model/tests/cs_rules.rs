@@ -82,7 +82,7 @@ fn a_duplicate_workers_commit_is_rejected() {
     let m = cs(COUNTER);
     let s = take(&m, &m.init(), "input #0");
     let s = take(&m, &s, "fetch Counter() [signal add(1) from client]");
-    let s = take(&m, &s, "as a duplicate worker");
+    let s = take(&m, &s, "(duplicate worker)");
     assert_eq!(s.workers.len(), 2);
     let s = take(&m, &s, "commit worker 0");
     assert_eq!(entity(&s, "Counter").0, Value::Int(1));
@@ -113,7 +113,7 @@ scenario s { signal Counter().add(1); start t = O(); }
 "#);
     let s = take(&m, &m.init(), "input #0");
     let s = take(&m, &s, "input #1");
-    let s = take(&m, &s, "fetch t [start O(())]");
+    let s = take(&m, &s, "fetch t [start O()]");
     let s = take(&m, &s, "commit worker 0 on t");
     let queue = entity(&s, "Counter").2;
     assert_eq!(
@@ -161,7 +161,7 @@ scenario s { start t = O(); }
     // Re-executed, the orchestration goes on and finishes its critical section.
     let s = take(&m, &s, "fetch t [grant t#0.0]");
     let s = take(&m, &s, "commit worker 0 on t");
-    let s = take(&m, &s, "fetch E() [call inc(()) from t]");
+    let s = take(&m, &s, "fetch E() [call inc() from t]");
     let s = take(&m, &s, "commit worker 0 on E()");
     let s = take(&m, &s, "fetch t");
     let s = take(&m, &s, "commit worker 0 on t");

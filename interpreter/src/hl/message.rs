@@ -1,7 +1,7 @@
 //! What components send each other. Every model moves the same messages: HL delivers them at
 //! once, the execution models queue them in storage.
 
-use crate::value::{EntityId, Value};
+use crate::value::{args_text, EntityId, Value};
 use std::fmt;
 use std::sync::Arc;
 
@@ -143,7 +143,7 @@ impl fmt::Display for EntityRequest {
                 reply,
             } => {
                 let verb = if reply.is_some() { "call" } else { "signal" };
-                write!(f, "{verb} {op}({arg}) from {origin}")
+                write!(f, "{verb} {op}{} from {origin}", args_text(arg))
             }
             EntityRequest::Lock { owner, index, .. } => write!(f, "lock #{index} for {owner}"),
             EntityRequest::Release { owner } => write!(f, "release by {owner}"),
@@ -176,7 +176,7 @@ pub enum Message {
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Message::Activity { name, input, .. } => write!(f, "run {name}({input})"),
+            Message::Activity { name, input, .. } => write!(f, "run {name}{}", args_text(input)),
             Message::Entity { entity, request } => write!(f, "{entity}: {request}"),
             Message::Response {
                 to, result, grant, ..
