@@ -28,6 +28,8 @@ pub struct CheckRequest {
     pub bounds: Bounds,
     pub threads: usize,
     pub continue_all: bool,
+    /// Stop an execution model's search at its first violation of a check not in this set.
+    pub stop_unless: Option<BTreeSet<String>>,
     /// Where counterexamples go; `None` writes none.
     pub trace_dir: Option<PathBuf>,
     pub progress: bool,
@@ -83,12 +85,13 @@ pub fn check_spec(spec: &Arc<Spec>, req: &CheckRequest) -> CliResult<SpecReport>
     })
 }
 
-fn checks<'a>(target: &'a Target<'a>, req: &CheckRequest, label: &str) -> Checks<'a> {
+fn checks<'a>(target: &'a Target<'a>, req: &'a CheckRequest, label: &str) -> Checks<'a> {
     Checks {
         spec: target.spec,
         scenario: &target.spec.scenarios[target.scenario],
         refines: None,
         continue_all: req.continue_all,
+        stop_unless: req.stop_unless.as_ref(),
         collect_configs: false,
         threads: req.threads,
         bounds: req.bounds,
@@ -108,6 +111,7 @@ fn check_scenario(
     let mut hl_checks = checks(target, req, "hl");
     // HL is explored to completion whenever an execution model is checked against it.
     hl_checks.continue_all |= with_models;
+    hl_checks.stop_unless = None;
     hl_checks.collect_configs = with_models;
     let hl = explore_protocol("hl", target, &hl_checks)?;
     let hl_known = hl.complete;

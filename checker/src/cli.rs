@@ -35,6 +35,8 @@ pub enum Command {
     Fmt(FmtArgs),
     /// List the protocols of this build
     Protocols(ProtocolsArgs),
+    /// Run every broken protocol on the specs: each must be rejected
+    Mutants(MutantsArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -101,6 +103,9 @@ pub struct BoundArgs {
     /// Seconds per model before the search stops (exit 3; such a run is not reproducible)
     #[arg(long, value_name = "SECS")]
     pub time_limit: Option<f64>,
+    /// Resident memory in MiB before the search stops (exit 3) [default: half the machine's]
+    #[arg(long, value_name = "MIB")]
+    pub max_memory: Option<u64>,
 }
 
 impl BoundArgs {
@@ -109,6 +114,9 @@ impl BoundArgs {
             max_states: self.max_states,
             max_depth: self.max_depth,
             time_limit: self.time_limit,
+            max_memory_mb: self
+                .max_memory
+                .unwrap_or_else(crate::explore::default_max_memory_mb),
         }
     }
 }
@@ -207,4 +215,31 @@ pub struct ReplayArgs {
     pub trace: PathBuf,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MutantsArgs {
+    /// Spec files, or directories meaning the *.dfl files directly in them [default: specs/]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+    /// Unique states per model and scenario (a broken protocol's state space may be infinite)
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub max_states: u64,
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
+    #[arg(long, value_name = "SECS")]
+    pub time_limit: Option<f64>,
+    #[arg(long, value_name = "MIB")]
+    pub max_memory: Option<u64>,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: u32,
+    #[arg(long)]
+    pub json: bool,
+    /// Where counterexample traces are written
+    #[arg(long, value_name = "DIR", default_value = "traces/out")]
+    pub trace_dir: PathBuf,
+    /// No progress lines on stderr
+    #[arg(long, short)]
+    pub quiet: bool,
 }

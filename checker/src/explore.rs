@@ -26,6 +26,34 @@ pub struct Bounds {
     pub max_states: u64,
     pub max_depth: Option<u32>,
     pub time_limit: Option<f64>,
+    /// Resident memory, in MiB, beyond which a search stops (inconclusive).
+    pub max_memory_mb: u64,
+}
+
+/// The default memory bound: half the machine's memory, at least 1 GiB.
+pub fn default_max_memory_mb() -> u64 {
+    let total_kb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .unwrap_or(8 * 1024 * 1024);
+    (total_kb / 1024 / 2).max(1024)
+}
+
+/// This process's resident memory in MiB, where the system says (Linux); 0 elsewhere.
+fn resident_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096 / (1024 * 1024))
 }
 
 impl Default for Bounds {
@@ -34,6 +62,7 @@ impl Default for Bounds {
             max_states: 5_000_000,
             max_depth: None,
             time_limit: None,
+            max_memory_mb: default_max_memory_mb(),
         }
     }
 }
@@ -47,6 +76,9 @@ pub struct Checks<'a> {
     pub refines: Option<&'a FingerprintSet>,
     /// Explore everything, reporting each violated check once, instead of stopping at the first.
     pub continue_all: bool,
+    /// With `continue_all`: stop anyway at the first violation of a check not in this set
+    /// (what `durable mutants` looks for).
+    pub stop_unless: Option<&'a BTreeSet<String>>,
     /// Record the fingerprint of every reachable configuration (for HL).
     pub collect_configs: bool,
     pub threads: usize,
@@ -83,6 +115,7 @@ pub enum Cut {
     MaxStates,
     MaxDepth,
     TimeLimit,
+    MaxMemory,
     Violation,
 }
 
@@ -238,6 +271,10 @@ impl<P: Protocol> Explorer<'_, '_, P> {
                     self.stop(Cut::TimeLimit);
                     return;
                 }
+                if resident_mb() > self.checks.bounds.max_memory_mb {
+                    self.stop(Cut::MaxMemory);
+                    return;
+                }
                 if self.checks.progress && last_progress.elapsed().as_secs_f64() >= 1.0 {
                     last_progress = Instant::now();
                     crate::say(&format!(
@@ -276,7 +313,10 @@ impl<P: Protocol> Explorer<'_, '_, P> {
             path,
             views: Vec::new(),
         });
-        if self.checks.continue_all {
+        let expected = self.checks.stop_unless.is_none_or(|known| {
+            known.contains(&self.ex.violations.last().expect("just pushed").check)
+        });
+        if self.checks.continue_all && expected {
             false
         } else {
             self.stop(Cut::Violation);
@@ -552,6 +592,7 @@ impl Cut {
             Cut::MaxStates => "max-states",
             Cut::MaxDepth => "max-depth",
             Cut::TimeLimit => "time-limit",
+            Cut::MaxMemory => "max-memory",
             Cut::Violation => "violation",
         }
     }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod explore;
 pub mod fingerprint;
 pub mod fmt_cmd;
+pub mod mutants_cmd;
 pub mod registry;
 pub mod replay_cmd;
 pub mod report;

@@ -3,14 +3,15 @@
 
 use clap::Parser;
 use durable_checker::check::{check, CheckRequest};
-use durable_checker::cli::{Cli, Command};
+use durable_checker::cli::{BoundArgs, Cli, Command};
 use durable_checker::error::CliError;
 use durable_checker::fmt_cmd::{fmt, FmtOutcome};
+use durable_checker::mutants_cmd::{mutants, MutantsRequest};
 use durable_checker::registry::protocols;
 use durable_checker::replay_cmd::replay;
 use durable_checker::run_cmd::{run, RunRequest};
 use durable_checker::test_cmd::{test, TestRequest};
-use durable_checker::{replay_cmd, report, run_cmd, say, test_cmd, STACK_BYTES};
+use durable_checker::{mutants_cmd, replay_cmd, report, run_cmd, say, test_cmd, STACK_BYTES};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -63,6 +64,7 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 bounds: a.bounds.bounds(),
                 threads: a.threads as usize,
                 continue_all: a.continue_all,
+                stop_unless: None,
                 trace_dir: Some(a.trace_dir),
                 progress: !a.quiet,
             };
@@ -110,6 +112,34 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 run_cmd::render(&r)
             });
             Ok(if r.violations.is_empty() { 0 } else { 1 })
+        }
+        Command::Mutants(a) => {
+            let paths = if a.paths.is_empty() {
+                vec![PathBuf::from("specs")]
+            } else {
+                a.paths
+            };
+            let bounds = BoundArgs {
+                max_states: a.max_states,
+                max_depth: a.max_depth,
+                time_limit: a.time_limit,
+                max_memory: a.max_memory,
+            };
+            let req = MutantsRequest {
+                paths,
+                flags: a.faults.flags(),
+                bounds: bounds.bounds(),
+                threads: a.threads as usize,
+                trace_dir: Some(a.trace_dir),
+                progress: !a.quiet,
+            };
+            let r = mutants(&req)?;
+            emit(&if a.json {
+                json(&r)
+            } else {
+                mutants_cmd::render(&r)
+            });
+            Ok(if r.rejected == r.total { 0 } else { 1 })
         }
         Command::Replay(a) => {
             let r = replay(&a.trace)?;

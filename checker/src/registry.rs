@@ -8,6 +8,7 @@ use durable_interpreter::load::Spec;
 use durable_model::faults::{FaultBudget, Variant};
 use durable_model::high_level::{HighLevel, HL_INFO};
 use durable_model::history::ReplayCheck;
+use durable_model::mutants::{mutant, MUTANTS};
 use durable_model::protocol::{Protocol, ProtocolInfo};
 use durable_model::runtime::{Runtime, RuntimeOptions, CS_INFO, RR_INFO};
 use durable_model::worker::Persistence;
@@ -15,7 +16,9 @@ use std::sync::Arc;
 
 /// Every protocol in this build, the high-level model first.
 pub fn protocols() -> Vec<&'static ProtocolInfo> {
-    vec![&HL_INFO, &CS_INFO, &RR_INFO]
+    let mut all = vec![&HL_INFO, &CS_INFO, &RR_INFO];
+    all.extend(MUTANTS.iter().map(|m| &m.info));
+    all
 }
 
 /// The execution-model protocols a check explores besides `hl`, and what to tell the user
@@ -140,9 +143,12 @@ pub fn with_protocol<T: ProtocolTask>(
             };
             Ok(task.run(&target.runtime(RR_INFO, Variant::default(), persistence)))
         }
-        other => Err(CliError::Usage(format!(
-            "protocol `{other}` does not exist in this build"
-        ))),
+        other => match mutant(other) {
+            Some(m) => Ok(task.run(&target.runtime(m.info.clone(), m.variant, m.persistence))),
+            None => Err(CliError::Usage(format!(
+                "protocol `{other}` does not exist in this build"
+            ))),
+        },
     }
 }
 

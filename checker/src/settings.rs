@@ -80,6 +80,7 @@ pub struct Limits {
     pub max_states: u64,
     pub max_depth: Option<u32>,
     pub time_limit: Option<f64>,
+    pub max_memory_mb: u64,
 }
 
 impl From<Bounds> for Limits {
@@ -88,6 +89,7 @@ impl From<Bounds> for Limits {
             max_states: b.max_states,
             max_depth: b.max_depth,
             time_limit: b.time_limit,
+            max_memory_mb: b.max_memory_mb,
         }
     }
 }

@@ -88,6 +88,7 @@ pub fn test(req: &TestRequest) -> CliResult<TestReport> {
                 bounds: req.bounds,
                 threads: req.threads,
                 continue_all: true,
+                stop_unless: None,
                 trace_dir: req.trace_dir.clone(),
                 progress: req.progress,
             };

@@ -29,6 +29,7 @@ impl HlReference {
             scenario,
             refines: None,
             continue_all: true,
+            stop_unless: None,
             collect_configs: true,
             threads: 1,
             bounds,

@@ -20,6 +20,7 @@ fn stateright_bfs_counts_the_same_states_as_the_explorer() {
         scenario: &spec.scenarios[0],
         refines: None,
         continue_all: true,
+        stop_unless: None,
         collect_configs: false,
         threads: 1,
         bounds: Bounds::default(),

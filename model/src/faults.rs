@@ -37,4 +37,8 @@ pub struct Variant {
     pub lock_unsorted: bool,
     /// A locked entity serves requests in arrival order, the holder's included.
     pub no_holder_priority: bool,
+    /// Call ids are fresh each time the code runs instead of a function of the history.
+    pub fresh_ids: bool,
+    /// An entity's recorded state omits its lock owner.
+    pub snapshot_without_lock: bool,
 }

@@ -7,6 +7,7 @@
 pub mod faults;
 pub mod high_level;
 pub mod history;
+pub mod mutants;
 pub mod protocol;
 pub mod runtime;
 pub mod storage;

@@ -193,9 +193,12 @@ impl Runtime {
             orch: OrchOptions {
                 lock_activities: self.opts.lock_activities,
                 unsorted_locks: self.opts.variant.lock_unsorted,
+                id_base: 0,
             },
             holder_priority: !self.opts.variant.no_holder_priority,
             persistence: self.opts.persistence,
+            fresh_ids: self.opts.variant.fresh_ids,
+            snapshot_without_lock: self.opts.variant.snapshot_without_lock,
         }
     }
 

@@ -59,7 +59,14 @@ pub struct WorkCtx<'a> {
     pub orch: OrchOptions,
     pub holder_priority: bool,
     pub persistence: Persistence,
+    /// The `rr-fresh-ids` variant.
+    pub fresh_ids: bool,
+    /// The `rr-snapshot-without-lock` variant.
+    pub snapshot_without_lock: bool,
 }
+
+/// How far apart the id bases of two runs are under the `rr-fresh-ids` variant.
+const FRESH_ID_STRIDE: u32 = 1000;
 
 /// Is there work for a worker at this key?
 pub fn has_work(key: &Key, slot: &Slot, holder_priority: bool) -> bool {
@@ -202,6 +209,9 @@ pub fn work(
                     externs.extend(served.externs);
                 }
             }
+            if ctx.snapshot_without_lock {
+                st.owner = None;
+            }
             let commit = Commit {
                 after: Stored::Entity(st),
                 outgoing,
@@ -221,10 +231,18 @@ fn orchestration_item(
     batch: &[Msg],
     choices: &mut Choices,
 ) -> Phase {
+    // With fresh ids every run of the code numbers its calls from a new base.
+    let orch = match before {
+        Stored::Orchestration(OrchRecord::History(h)) if ctx.fresh_ids => OrchOptions {
+            id_base: FRESH_ID_STRIDE * h.items.len() as u32,
+            ..ctx.orch
+        },
+        _ => ctx.orch,
+    };
     let (mut st, history) = match (before, ctx.persistence) {
         (Stored::Orchestration(OrchRecord::State(o)), _) => (Some(o.clone()), None),
         (Stored::Orchestration(OrchRecord::History(h)), Persistence::History { check, .. }) => {
-            match replay(ctx.spec, ctx.orch, id, h, check, choices) {
+            match replay(ctx.spec, orch, id, h, check, choices) {
                 Ok(o) => (Some(o), Some(h.clone())),
                 Err(d) => return Phase::Diverged(d),
             }
@@ -241,7 +259,7 @@ fn orchestration_item(
         return Phase::Ready(commit);
     };
     let (o, produced) = if o.ready() {
-        let step = orchestration::step(ctx.spec, ctx.orch, id, &o, choices);
+        let step = orchestration::step(ctx.spec, orch, id, &o, choices);
         (step.state, step.sent)
     } else {
         (o, Vec::new())

@@ -36,6 +36,7 @@ pub fn request(model: &str) -> CheckRequest {
         bounds: Bounds::default(),
         threads: 1,
         continue_all: true,
+        stop_unless: None,
         trace_dir: None,
         progress: false,
     }

@@ -121,6 +121,65 @@ impl EntityRequest {
     }
 }
 
+impl EntityRequest {
+    /// The future this request answers, if any (a call's reply, a lock's grant).
+    pub fn future(&self) -> Option<&FutureRef> {
+        match self {
+            EntityRequest::Op { reply: Some(r), .. } | EntityRequest::Lock { reply: r, .. } => {
+                Some(r)
+            }
+            _ => None,
+        }
+    }
+
+    /// The request with the future it carries (if any) mapped by `f`.
+    pub fn map_future(&self, f: impl Fn(&FutureRef) -> FutureRef) -> EntityRequest {
+        let mut r = self.clone();
+        match &mut r {
+            EntityRequest::Op { reply: Some(x), .. } | EntityRequest::Lock { reply: x, .. } => {
+                *x = f(x)
+            }
+            _ => {}
+        }
+        r
+    }
+}
+
+/// Canon-Execution's renumbering of one instance: its current execution and the older
+/// executions that still have a message in flight, numbered densely in order (0, 1, ...), so
+/// the current one becomes the count of the older ones. `None` if nothing changes.
+pub fn execution_ranks(
+    current: u32,
+    older_in_flight: impl IntoIterator<Item = u32>,
+) -> Option<std::collections::BTreeMap<u32, u32>> {
+    let mut live: std::collections::BTreeSet<u32> = older_in_flight
+        .into_iter()
+        .filter(|&e| e < current)
+        .collect();
+    live.insert(current);
+    let ranks: std::collections::BTreeMap<u32, u32> = live
+        .into_iter()
+        .enumerate()
+        .map(|(rank, e)| (e, rank as u32))
+        .collect();
+    ranks.iter().any(|(e, r)| e != r).then_some(ranks)
+}
+
+/// `f` with its execution renumbered by `ranks` if it is a future of `instance`.
+pub fn reranked(
+    f: &FutureRef,
+    instance: &str,
+    ranks: &std::collections::BTreeMap<u32, u32>,
+) -> FutureRef {
+    match ranks.get(&f.execution) {
+        Some(&execution) if &*f.instance == instance => FutureRef {
+            execution,
+            ..f.clone()
+        },
+        _ => f.clone(),
+    }
+}
+
 /// `f` renumbered to execution 0 if it is `instance`'s future of execution `current`.
 pub fn renumbered(f: &FutureRef, instance: &str, current: u32) -> FutureRef {
     if &*f.instance == instance && f.execution == current {

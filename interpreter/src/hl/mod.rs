@@ -141,6 +141,7 @@ impl Hl {
         OrchOptions {
             lock_activities: self.opts.lock_activities,
             unsorted_locks: false,
+            id_base: 0,
         }
     }
 
@@ -408,30 +409,35 @@ impl Hl {
     }
 }
 
-/// Canon-Execution (DESIGN.md §8.10): an execution number matters only while messages of an
-/// older execution are in flight; when none are, the current execution is renumbered 0, so
-/// that continue-as-new loops do not make the state space infinite.
+/// Canon-Execution (DESIGN.md §8.10): an execution number matters only to tell a result for
+/// the current execution from one for an older execution still in flight. After every step,
+/// each instance's current execution and the older ones with a message in flight (an activity
+/// or a queued request carrying their future) are renumbered densely in order — the current
+/// one becomes 0 when nothing older is in flight — so that continue-as-new loops do not make
+/// the state space infinite, even while a stale message stays in flight.
 pub fn canonicalize(c: &mut Config) {
-    let renumber: Vec<(InstanceId, u32)> = c
+    let plans: Vec<(InstanceId, std::collections::BTreeMap<u32, u32>)> = c
         .orchestrations
         .iter()
         .filter(|(_, o)| o.execution > 0)
-        .filter(|(id, o)| {
-            let older_activity = c
+        .filter_map(|(id, o)| {
+            let mine = |f: &FutureRef| f.instance == *id;
+            let older = c
                 .activities
                 .keys()
-                .any(|t| t.instance == **id && t.execution < o.execution);
-            let older_request = c
-                .entities
-                .values()
-                .any(|e| e.queue.iter().any(|r| r.refers_to_older(id, o.execution)));
-            !older_activity && !older_request
+                .filter(|t| mine(t))
+                .map(|t| t.execution)
+                .chain(c.entities.values().flat_map(|e| {
+                    e.queue
+                        .iter()
+                        .filter_map(|r| r.future().filter(|f| mine(f)).map(|f| f.execution))
+                }));
+            message::execution_ranks(o.execution, older).map(|ranks| (id.clone(), ranks))
         })
-        .map(|(id, o)| (id.clone(), o.execution))
         .collect();
-    for (id, current) in renumber {
+    for (id, ranks) in plans {
         if let Some(o) = c.orchestrations.get_mut(&id) {
-            o.execution = 0;
+            o.execution = ranks[&o.execution];
         }
         let tasks: Vec<FutureRef> = c
             .activities
@@ -441,8 +447,7 @@ pub fn canonicalize(c: &mut Config) {
             .collect();
         for t in tasks {
             let a = c.activities.remove(&t).expect("listed above");
-            c.activities
-                .insert(message::renumbered(&t, &id, current), a);
+            c.activities.insert(message::reranked(&t, &id, &ranks), a);
         }
         let touched: Vec<EntityId> = c
             .entities
@@ -452,7 +457,11 @@ pub fn canonicalize(c: &mut Config) {
             .collect();
         for k in touched {
             let e = c.entities.get_mut(&k).expect("listed above");
-            e.queue = e.queue.iter().map(|r| r.renumbered(&id, current)).collect();
+            e.queue = e
+                .queue
+                .iter()
+                .map(|r| r.map_future(|f| message::reranked(f, &id, &ranks)))
+                .collect();
         }
     }
 }

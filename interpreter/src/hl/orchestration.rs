@@ -60,6 +60,10 @@ pub struct OrchOptions {
     /// Lock sets are acquired in the order written instead of sorted (the `lock-unsorted`
     /// broken protocol).
     pub unsorted_locks: bool,
+    /// Added to the number of every future a message carries: 0 makes ids a function of the
+    /// history, as they must be; the `rr-fresh-ids` broken protocol draws a fresh base for
+    /// each run of the code.
+    pub id_base: u32,
 }
 
 /// An orchestration's step: its new state and what it sent, in program order.
@@ -104,7 +108,7 @@ impl OrchState {
         true
     }
 
-    fn future(&mut self, instance: &InstanceId) -> (u32, FutureRef) {
+    fn future(&mut self, instance: &InstanceId, id_base: u32) -> (u32, FutureRef) {
         let n = self.counter;
         self.counter += 1;
         (
@@ -112,7 +116,7 @@ impl OrchState {
             FutureRef {
                 instance: instance.clone(),
                 execution: self.execution,
-                counter: n,
+                counter: n + id_base,
             },
         )
     }
@@ -262,7 +266,7 @@ fn request(
                 Ok(v) => v,
                 Err(e) => return raise(runner, e),
             };
-            let (n, task) = st.future(id);
+            let (n, task) = st.future(id, opts.id_base);
             sent.push(Message::Activity { task, name, input });
             runner.give(Value::Future(n));
             Flow::Continue
@@ -297,7 +301,7 @@ fn request(
                 Ok(v) => v,
                 Err(e) => return raise(runner, e),
             };
-            let (n, reply) = st.future(id);
+            let (n, reply) = st.future(id, opts.id_base);
             if let Some(lock) = &mut st.lock {
                 lock.pending.insert(entity.clone(), n);
             }
@@ -395,7 +399,7 @@ fn request(
                 set.dedup();
             }
             let set: Arc<[EntityId]> = set.into();
-            let (n, reply) = st.future(id);
+            let (n, reply) = st.future(id, opts.id_base);
             sent.push(Message::Entity {
                 entity: set[0].clone(),
                 request: EntityRequest::Lock {

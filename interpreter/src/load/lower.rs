@@ -65,7 +65,7 @@ impl Construct {
             Construct::Signal => "`signal`".into(),
             Construct::CallExtern => "`call` of an extern".into(),
             Construct::Continue => "`continue`".into(),
-            Construct::GetSet => "`get` and `set`".into(),
+            Construct::GetSet => "`get` or `set`".into(),
             Construct::Lock => "`lock`".into(),
             Construct::Level2(l) => format!("`{}`", l.keyword()),
             Construct::Choose => "`choose`".into(),
@@ -289,11 +289,12 @@ impl ScenarioLowering<'_, '_, '_> {
     }
 
     pub(super) fn eval_code(&mut self, code: &CodeRef, span: Span, what: &str) -> Option<Value> {
+        // An error already reported inside the expression is the one to show.
         if self
             .shared
             .errors
             .iter()
-            .any(|d| d.span.start == span.start)
+            .any(|d| span.start <= d.span.start && d.span.end <= span.end)
         {
             return None;
         }
@@ -506,10 +507,16 @@ impl<'s, 'a> Lowerer<'s, 'a> {
         if c.allowed(self.ctx) {
             return true;
         }
-        let label = if self.ctx == Ctx::Def {
-            "a def may use only pure code, builtins, `fail`, `try` and other defs".to_string()
+        let (label, note) = if self.ctx == Ctx::Def {
+            (
+                "a def may use only pure code, builtins, `fail`, `try` and other defs".to_string(),
+                "see LANGUAGE.md §2",
+            )
         } else {
-            format!("{} may appear only in {}", c.text(), c.where_allowed())
+            (
+                format!("{} may appear only in {}", c.text(), c.where_allowed()),
+                "see the restriction table, LANGUAGE.md §4",
+            )
         };
         self.shared.error(
             Diagnostic::new(
@@ -517,7 +524,7 @@ impl<'s, 'a> Lowerer<'s, 'a> {
                 span,
                 label,
             )
-            .with_note("see the restriction table, LANGUAGE.md §4"),
+            .with_note(note),
         );
         false
     }
@@ -644,7 +651,13 @@ impl<'s, 'a> Lowerer<'s, 'a> {
         } else {
             "not a variable in scope or a def"
         };
-        self.error(format!("unknown name `{name}`"), span, hint);
+        let mut d = Diagnostic::new(format!("unknown name `{name}`"), span, hint);
+        if Observer::from_name(name).is_some() {
+            d = d.with_note(format!(
+                "`{name}` is an observer only in properties (`always`, `finally`, `sometimes`)"
+            ));
+        }
+        self.shared.error(d);
         self.broken(span)
     }
 

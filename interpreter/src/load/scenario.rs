@@ -216,7 +216,7 @@ fn lower_options(
         let d = std::mem::discriminant(&o.kind);
         if seen.contains(&d) {
             sl.error(Diagnostic::new(
-                "scenario option given twice",
+                format!("scenario option `{}` given twice", option_name(o.kind)),
                 o.span,
                 "give each option once",
             ));
@@ -234,6 +234,18 @@ fn lower_options(
         }
     }
     out
+}
+
+fn option_name(kind: OptionKind) -> &'static str {
+    match kind {
+        OptionKind::AllowNondeterminism => "allow_nondeterminism",
+        OptionKind::LockActivities => "lock_activities",
+        OptionKind::Timeouts => "timeouts",
+        OptionKind::Crashes(_) => "crashes",
+        OptionKind::Duplicates(_) => "duplicates",
+        OptionKind::LostCommits(_) => "lost_commits",
+        OptionKind::Batch(_) => "batch",
+    }
 }
 
 fn check_instance_name(sl: &mut ScenarioLowering<'_, '_, '_>, instance: &Ident) {
@@ -270,6 +282,19 @@ fn entity_id(sl: &mut ScenarioLowering<'_, '_, '_>, r: &EntityRef) -> Option<Ent
     let key = sl.eval(&r.key, &format!("the key of `{}`", r.name.name))?;
     match Value::entity(Arc::from(r.name.name.as_str()), key) {
         Ok(Value::Entity(id)) => Some((*id).clone()),
-        _ => None,
+        _ => {
+            sl.error(Diagnostic::new(
+                format!(
+                    "the key of `{}` is nested too deeply for an entity id",
+                    r.name.name
+                ),
+                r.key.span,
+                format!(
+                    "data nests at most {} levels deep",
+                    crate::value::MAX_VALUE_DEPTH
+                ),
+            ));
+            None
+        }
     }
 }

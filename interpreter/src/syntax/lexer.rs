@@ -365,7 +365,8 @@ impl Lexer<'_> {
                 "malformed number".into(),
                 "a number is digits only",
             );
-            return None;
+            // A stand-in, so the parser reports no second error for the missing operand.
+            return Some(Tok::Int(0));
         }
         let text = &self.src[start..self.pos];
         match text.parse::<i64>() {
@@ -377,7 +378,7 @@ impl Lexer<'_> {
                     "integer literal out of range".into(),
                     "integers are 64-bit signed; write the minimum as `-9223372036854775807 - 1`",
                 );
-                None
+                Some(Tok::Int(0))
             }
         }
     }
@@ -386,7 +387,6 @@ impl Lexer<'_> {
         let start = self.pos;
         self.pos += 1;
         let mut out = String::new();
-        let mut ok = true;
         loop {
             let rest = &self.src[self.pos..];
             let Some(ch) = rest.chars().next() else {
@@ -396,7 +396,7 @@ impl Lexer<'_> {
                     "unterminated string".into(),
                     "this string is never closed",
                 );
-                return None;
+                return Some(Tok::Str(out));
             };
             match ch {
                 '"' => {
@@ -410,7 +410,7 @@ impl Lexer<'_> {
                         "unterminated string".into(),
                         "strings end on their line; write `\\n` for a newline",
                     );
-                    return None;
+                    return Some(Tok::Str(out));
                 }
                 '\\' => {
                     let esc = rest[1..].chars().next();
@@ -419,6 +419,12 @@ impl Lexer<'_> {
                         Some('\\') => ('\\', 2),
                         Some('n') => ('\n', 2),
                         Some('t') => ('\t', 2),
+                        // A backslash ending the line or the file escapes nothing: the string
+                        // is unterminated, and the newline must not be swallowed.
+                        None | Some('\n') => {
+                            self.pos += 1;
+                            continue;
+                        }
                         other => {
                             let len = 1 + other.map_or(0, char::len_utf8);
                             self.error(
@@ -427,7 +433,6 @@ impl Lexer<'_> {
                                 "unknown escape in string".into(),
                                 "the escapes are \\\" \\\\ \\n \\t",
                             );
-                            ok = false;
                             ('?', len)
                         }
                     };
@@ -440,6 +445,7 @@ impl Lexer<'_> {
                 }
             }
         }
-        ok.then_some(Tok::Str(out))
+        // After an error the string stands in as it is: the error is reported already.
+        Some(Tok::Str(out))
     }
 }

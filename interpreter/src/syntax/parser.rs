@@ -257,24 +257,41 @@ impl Parser<'_> {
         }
     }
 
-    /// Skips to the `;` ending the current scenario item, or the scenario's closing brace.
-    fn skip_item(&mut self) {
-        let mut depth = 0usize;
+    /// Skips to the `;` ending the current scenario item, which began at token `from`, or to the
+    /// scenario's closing brace. A `;` inside brackets the item opened before the error does not
+    /// end it (`start t = O(1; 2);`), unless those brackets are never closed.
+    fn skip_item(&mut self, from: usize) {
+        let open = self.toks[from.min(self.pos)..self.pos]
+            .iter()
+            .fold(0usize, |depth, t| match t.tok {
+                Tok::LParen | Tok::LBracket | Tok::LBrace => depth + 1,
+                Tok::RParen | Tok::RBracket | Tok::RBrace => depth.saturating_sub(1),
+                _ => depth,
+            });
+        let (end, at_semi) = self.item_end(open);
+        self.pos = if open > 0 && at_semi {
+            end
+        } else {
+            self.item_end(0).0
+        };
+    }
+
+    /// Where skipping from the cursor with `depth` open brackets stops: just past a `;` at
+    /// depth 0 (true), or at a closing brace at depth 0, a declaration keyword or the end.
+    fn item_end(&self, mut depth: usize) -> (usize, bool) {
+        let mut i = self.pos;
         loop {
-            match self.tok() {
-                Tok::Eof => return,
-                Tok::Kw(k) if k.starts_decl() => return,
+            match &self.toks[i].tok {
+                Tok::Eof => return (i, false),
+                Tok::Kw(k) if k.starts_decl() => return (i, false),
                 Tok::LParen | Tok::LBracket | Tok::LBrace => depth += 1,
                 Tok::RParen | Tok::RBracket => depth = depth.saturating_sub(1),
-                Tok::RBrace if depth == 0 => return,
+                Tok::RBrace if depth == 0 => return (i, false),
                 Tok::RBrace => depth -= 1,
-                Tok::Semi if depth == 0 => {
-                    self.bump();
-                    return;
-                }
+                Tok::Semi if depth == 0 => return (i + 1, true),
                 _ => {}
             }
-            self.bump();
+            i += 1;
         }
     }
 
@@ -504,13 +521,14 @@ impl Parser<'_> {
                 return Err(self.unexpected("`}` closing the scenario"));
             }
             let start = self.span();
+            let start_pos = self.pos;
             self.depth = 0;
             match self.item() {
                 Ok(kind) => {
                     let span = start.to(self.prev_span());
                     if !self.eat(&Tok::Semi) && !self.at(&Tok::RBrace) {
                         let _ = self.unexpected("`;` or `}` after the item");
-                        self.skip_item();
+                        self.skip_item(self.pos);
                     }
                     let trailing = self.trailing_comments();
                     items.push(Item {
@@ -519,7 +537,7 @@ impl Parser<'_> {
                         comments: Comments { leading, trailing },
                     });
                 }
-                Err(Abort) => self.skip_item(),
+                Err(Abort) => self.skip_item(start_pos),
             }
         }
     }
@@ -1202,7 +1220,11 @@ impl Parser<'_> {
             }
             Kw::Let | Kw::Fun | Kw::If | Kw::Try | Kw::Lock => {
                 return Err(self.error(
-                    format!("a `{}` used as an operand must be parenthesized", kw.text()),
+                    format!(
+                        "{} `{}` used as an operand must be parenthesized",
+                        if kw == Kw::If { "an" } else { "a" },
+                        kw.text()
+                    ),
                     start,
                     format!("write `({} ...)`", kw.text()),
                 ))

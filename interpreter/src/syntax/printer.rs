@@ -32,7 +32,9 @@ pub fn print_program(program: &Program) -> String {
 /// Prints an expression on one line, comments dropped: how reports name a property.
 pub fn print_expr_one_line(e: &Expr) -> String {
     let p = Printer { one_line: true };
-    render(&p.expr(e, Level::Seq, Ctx::Free), usize::MAX / 4)
+    // One group around everything: with no hard line inside and an unbounded width, every
+    // break (a sequence's included) is a space.
+    render(&p.expr(e, Level::Seq, Ctx::Free).group(), usize::MAX / 4)
 }
 
 /// Prints an expression in canonical layout.
