@@ -641,7 +641,7 @@ fn unterminated_strings_and_comments_are_located_errors() {
             "lex.dfl:1:16",
         ),
         (
-            "def f(x) = \"é\" ++ é",
+            "def f(x) = \"é\" ++ é\"x\"",
             "unexpected character 'é'",
             "lex.dfl:1:19",
         ),
@@ -775,44 +775,95 @@ fn deep_nesting_is_an_error_not_a_crash() {
     }
 }
 
-/// Just under the nesting limit everything works: parsing, loading (evaluating a scenario's
-/// data too), printing, and the round trip.
+/// Forms nested `n` levels deep, each a valid spec for every `n`.
+fn nestable_forms() -> Vec<(&'static str, fn(usize) -> String)> {
+    vec![
+        ("parentheses", |n| {
+            format!("def f(x) = {}x{}", "(".repeat(n), ")".repeat(n))
+        }),
+        ("brackets", |n| {
+            format!("def f(x) = {}1{}", "[".repeat(n), "]".repeat(n))
+        }),
+        ("unary minus", |n| format!("def f(x) = {}1", "- ".repeat(n))),
+        ("let chain", |n| {
+            format!("def f(x) = {}x", "let x = 1 in ".repeat(n))
+        }),
+        ("addition chain", |n| {
+            format!("def f(x) = 1{}", " + 1".repeat(n))
+        }),
+        ("application chain", |n| {
+            format!("def f(x) = x{}", "(1)".repeat(n))
+        }),
+        ("sequence", |n| format!("def f(x) = {}x", "x; ".repeat(n))),
+        ("if chain", |n| {
+            format!(
+                "def f(x) = {}1{}",
+                "if x then ".repeat(n),
+                " else 2".repeat(n)
+            )
+        }),
+        ("fun chain", |n| {
+            format!("def f(x) = {}x", "fun y -> ".repeat(n))
+        }),
+        ("await chain", |n| {
+            format!("orchestration O(x) = {}x", "await ".repeat(n))
+        }),
+        ("tuple pattern", |n| {
+            format!("def f(a, {}b{}) = 1", "(_, ".repeat(n), ")".repeat(n))
+        }),
+        ("scenario data", |n| {
+            format!(
+                "entity E {{ init 0 }}\nscenario s {{ init E({}1{}) = [{}2{}] }}",
+                "(1, ".repeat(n),
+                ")".repeat(n),
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        }),
+    ]
+}
+
+/// At the deepest nesting the parser accepts everything works: loading (evaluating a
+/// scenario's data too), printing, and the round trip; one level deeper is an error.
 #[test]
 fn nesting_up_to_the_limit_loads_and_prints() {
-    let n = 900;
-    let cases = [
-        format!("def f(x) = {}1{}", "[".repeat(n), "]".repeat(n)),
-        format!("def f(x) = {}1", "- ".repeat(n)),
-        format!("def f(x) = {}x", "let x = 1 in ".repeat(n)),
-        format!("def f(x) = 1{}", " + 1".repeat(n)),
-        format!("def f(x) = x{}", "(1)".repeat(n)),
-        format!("def f(x) = {}x", "x; ".repeat(n)),
-        format!(
-            "def f(x) = {}1{}",
-            "if x then ".repeat(n),
-            " else 2".repeat(n)
-        ),
-        format!(
-            "entity E {{ init 0 }}\nscenario s {{ init E({}1{}) = [{}2{}] }}",
-            "(1, ".repeat(n),
-            ")".repeat(n),
-            "[".repeat(n),
-            "]".repeat(n)
-        ),
-    ];
-    for src in cases {
-        let head: String = src.chars().take(40).collect();
-        watchdog(&head.clone(), move || {
+    use durable_interpreter::syntax::parser::MAX_NESTING;
+    for (what, make) in nestable_forms() {
+        watchdog(what, move || {
+            let parses = |n: usize| parse(&make(n)).1.is_empty();
+            // The largest n that parses, by bisection: parses(lo), !parses(hi).
+            let (mut lo, mut hi) = (1, 2 * MAX_NESTING);
+            assert!(parses(lo), "{what}: 1 level does not parse");
+            assert!(!parses(hi), "{what}: {hi} levels parse");
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2;
+                if parses(mid) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            println!("{what}: at most {lo} levels");
+            assert!(
+                (MAX_NESTING / 2..=MAX_NESTING).contains(&lo),
+                "{what}: the limit is {lo} levels"
+            );
+            let src = make(lo);
             let (program, errors) = parse(&src);
-            assert!(errors.is_empty(), "{head}: {errors:?}");
+            assert!(errors.is_empty(), "{what}: {errors:?}");
             let printed = print_program(&program);
             let (again, errors) = parse(&printed);
-            assert!(errors.is_empty(), "{head}: reprinted: {errors:?}");
-            assert!(again == program, "{head}: the round trip changed the AST");
+            assert!(errors.is_empty(), "{what}: reprinted: {errors:?}");
+            assert!(again == program, "{what}: the round trip changed the AST");
             assert_eq!(
                 load_checked("limit.dfl", src),
                 Ok(true),
-                "{head} does not load"
+                "{what} at {lo} levels does not load"
+            );
+            let rendered = load_err("limit.dfl", &make(lo + 1));
+            assert!(
+                rendered.contains("nesting too deep") || rendered.contains("too long"),
+                "{what}: {rendered}"
             );
         });
     }

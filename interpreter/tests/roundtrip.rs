@@ -857,3 +857,177 @@ fn awkward_comments_survive_fmt() {
         }
     }
 }
+
+// ---- comments anywhere ----------------------------------------------------------------------
+
+fn strip_exprs(es: &mut [Expr]) {
+    es.iter_mut().for_each(strip_expr);
+}
+
+/// Removes every comment from an expression; a one-statement sequence (which exists only to
+/// carry comments) becomes its statement.
+fn strip_expr(e: &mut Expr) {
+    use ExprKind::*;
+    match &mut e.kind {
+        Unit | Bool(_) | Int(_) | Str(_) | Var(_) | Get => {}
+        Tuple(es) | List(es) => strip_exprs(es),
+        EntityId(r) => strip_expr(&mut r.key),
+        App(a, b) | Binary(_, a, b) | Let(_, a, b) | LetRec(_, _, a, b) | Try(a, _, b) => {
+            strip_expr(a);
+            strip_expr(b);
+        }
+        Builtin(_, a)
+        | Await(a)
+        | Call(_, a)
+        | Continue(_, a)
+        | Set(a)
+        | Fail(a)
+        | Level2(_, a)
+        | Unary(_, a)
+        | Fun(_, a) => strip_expr(a),
+        CallEntity(t, _, a) | Signal(t, _, a) => {
+            if let Target::Literal(r) = t {
+                strip_expr(&mut r.key);
+            }
+            strip_expr(a);
+        }
+        If(a, b, c) => {
+            strip_expr(a);
+            strip_expr(b);
+            strip_expr(c);
+        }
+        Lock(ids, body) => {
+            strip_exprs(ids);
+            strip_expr(body);
+        }
+        Seq(stmts) => {
+            for s in stmts.iter_mut() {
+                s.comments = Comments::default();
+                strip_expr(&mut s.expr);
+            }
+            if stmts.len() == 1 {
+                *e = stmts.pop().expect("one statement").expr;
+            }
+        }
+    }
+}
+
+/// Removes every comment from a program.
+fn strip_program(p: &mut Program) {
+    p.trailing.clear();
+    for d in &mut p.decls {
+        d.detached.clear();
+        d.comments = Comments::default();
+        match &mut d.kind {
+            DeclKind::Activity(f) | DeclKind::Orchestration(f) => strip_expr(&mut f.body),
+            DeclKind::Entity(e) => {
+                e.init_comments = Comments::default();
+                e.trailing.clear();
+                strip_expr(&mut e.init);
+                for op in &mut e.ops {
+                    op.comments = Comments::default();
+                    strip_expr(&mut op.body);
+                }
+            }
+            DeclKind::Extern(x) => strip_exprs(&mut x.replies),
+            DeclKind::Def(def) => strip_expr(&mut def.body),
+            DeclKind::Scenario(s) => {
+                s.trailing.clear();
+                for item in &mut s.items {
+                    item.comments = Comments::default();
+                    match &mut item.kind {
+                        ItemKind::Init { entity, value } => {
+                            strip_expr(&mut entity.key);
+                            strip_expr(value);
+                        }
+                        ItemKind::Signal { entity, arg, .. } => {
+                            strip_expr(&mut entity.key);
+                            strip_expr(arg);
+                        }
+                        ItemKind::Start { arg, .. } | ItemKind::Raise { arg, .. } => {
+                            strip_expr(arg)
+                        }
+                        ItemKind::Property(_, x) => strip_expr(x),
+                        ItemKind::ExpectPass | ItemKind::ExpectFail { .. } => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The comment kinds inserted: `{}` stands for a unique number.
+const COMMENT_FORMS: &[&str] = &[
+    " // c{}\n",
+    " /* c{} */ ",
+    "\n/* c{} /* nested */ */\n",
+    "\n\n// c{}\n\n",
+    "/*c{}*/",
+];
+
+/// A random program printed, with comments inserted before random tokens.
+fn commented_program() -> impl Strategy<Value = (Program, String, usize)> {
+    (
+        program(),
+        prop::collection::vec((any::<usize>(), select(COMMENT_FORMS)), 1..8),
+    )
+        .prop_map(|(prog, inserts)| {
+            let printed = print_program(&prog);
+            let starts: Vec<usize> = durable_interpreter::syntax::lexer::lex(&printed)
+                .tokens
+                .iter()
+                .map(|t| t.span.start as usize)
+                .collect();
+            let mut cuts: Vec<(usize, String)> = inserts
+                .iter()
+                .enumerate()
+                .map(|(n, (at, form))| {
+                    (
+                        starts[at % starts.len()],
+                        form.replace("{}", &n.to_string()),
+                    )
+                })
+                .collect();
+            cuts.sort_by_key(|(at, _)| *at);
+            let mut out = String::new();
+            let mut last = 0;
+            for (at, comment) in &cuts {
+                out.push_str(&printed[last..*at]);
+                out.push_str(comment);
+                last = *at;
+            }
+            out.push_str(&printed[last..]);
+            (prog, out, inserts.len())
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Comments anywhere between tokens: the program still parses to the same AST (comments
+    /// aside), `fmt` keeps every comment exactly once and is idempotent.
+    #[test]
+    fn comments_anywhere_are_kept((prog, src, count) in commented_program()) {
+        let (parsed, errors) = parse(&src);
+        prop_assert!(errors.is_empty(), "errors {:#?} in\n{}", errors, src);
+        let mut stripped = parsed.clone();
+        strip_program(&mut stripped);
+        prop_assert_eq!(&stripped, &prog, "comments changed the AST of\n{}", src);
+        let printed = print_program(&parsed);
+        for n in 0..count {
+            let text = format!("c{n}");
+            let found = durable_interpreter::syntax::lexer::lex(&printed)
+                .comments
+                .iter()
+                .filter(|c| c.text.contains(&format!("{text} ")) || c.text.contains(&format!("{text}*")) || c.text.ends_with(&text))
+                .count();
+            prop_assert_eq!(found, 1, "comment {} not kept once in\n{}\nfrom\n{}", text, printed, src);
+        }
+        let (again, errors) = parse(&printed);
+        prop_assert!(errors.is_empty(), "errors {:#?} in fmt output\n{}\nfrom\n{}", errors, printed, src);
+        let mut again_stripped = again.clone();
+        strip_program(&mut again_stripped);
+        prop_assert_eq!(&again_stripped, &prog, "fmt changed the AST of\n{}\nprinted\n{}", src, printed);
+        prop_assert_eq!(print_program(&again), printed, "fmt is not idempotent on\n{}", src);
+    }
+}

@@ -129,48 +129,76 @@ pub fn batches(key: &Key, slot: &Slot, mode: BatchMode, holder_priority: bool) -
             let Stored::Entity(st) = &slot.stored else {
                 return Vec::new();
             };
-            let singles: Vec<Vec<Msg>> = servable(st, &requests(&slot.queue), holder_priority)
+            let queue = requests(&slot.queue);
+            let batches: Vec<Vec<EntityRequest>> = match mode {
+                BatchMode::One => servable(st, &queue, holder_priority)
+                    .into_iter()
+                    .map(|i| vec![queue[i].clone()])
+                    .collect(),
+                BatchMode::All => servable_sequences(st, &queue, holder_priority)
+                    .into_iter()
+                    .filter(|(_, maximal)| *maximal)
+                    .map(|(b, _)| b)
+                    .collect(),
+                BatchMode::Any => servable_sequences(st, &queue, holder_priority)
+                    .into_iter()
+                    .map(|(b, _)| b)
+                    .collect(),
+            };
+            batches
                 .into_iter()
-                .map(|i| vec![Msg::Request(requests(&slot.queue)[i].clone())])
-                .collect();
-            let greedy = greedy_entity_batch(st, &slot.queue, holder_priority);
-            match mode {
-                BatchMode::One => singles,
-                BatchMode::All => vec![greedy].into_iter().filter(|b| !b.is_empty()).collect(),
-                BatchMode::Any => {
-                    let mut out = singles;
-                    for n in 2..=greedy.len() {
-                        out.push(greedy[..n].to_vec());
-                    }
-                    out
-                }
-            }
+                .map(|b| b.into_iter().map(Msg::Request).collect())
+                .collect()
         }
     }
 }
 
-/// The largest batch an entity worker may take in queue order: scanning front to back, every
-/// message that is then the oldest remaining of its origin and servable given the lock
-/// requests and releases taken before it.
-fn greedy_entity_batch(st: &EntityState, queue: &Vector<Msg>, holder_priority: bool) -> Vec<Msg> {
-    let mut owner = st.owner.clone();
-    let mut remaining = requests(queue);
-    let mut taken = Vec::new();
-    loop {
-        let state = EntityState {
-            value: st.value.clone(),
-            owner: owner.clone(),
+/// Every non-empty sequence of requests an entity worker may take as one batch, depth first,
+/// each marked maximal when nothing more is servable after it. Each request is, when taken,
+/// the oldest remaining of its origin and servable given the lock requests and releases
+/// taken before it — so between origins every order the high-level model allows is here.
+fn servable_sequences(
+    st: &EntityState,
+    queue: &Vector<EntityRequest>,
+    holder_priority: bool,
+) -> Vec<(Vec<EntityRequest>, bool)> {
+    let mut out = Vec::new();
+    extend_sequences(
+        st.owner.clone(),
+        queue,
+        holder_priority,
+        &mut Vec::new(),
+        &mut out,
+    );
+    out
+}
+
+fn extend_sequences(
+    owner: Option<InstanceId>,
+    remaining: &Vector<EntityRequest>,
+    holder_priority: bool,
+    prefix: &mut Vec<EntityRequest>,
+    out: &mut Vec<(Vec<EntityRequest>, bool)>,
+) {
+    let state = EntityState {
+        value: durable_interpreter::value::Value::Unit,
+        owner: owner.clone(),
+    };
+    let next = servable(&state, remaining, holder_priority);
+    if !prefix.is_empty() {
+        out.push((prefix.clone(), next.is_empty()));
+    }
+    for i in next {
+        let mut rest = remaining.clone();
+        let r = rest.remove(i);
+        let owner_after = match &r {
+            EntityRequest::Lock { owner: o, .. } => Some(o.clone()),
+            EntityRequest::Release { owner: o } if owner.as_ref() == Some(o) => None,
+            _ => owner.clone(),
         };
-        let Some(&i) = servable(&state, &remaining, holder_priority).first() else {
-            return taken;
-        };
-        let r = remaining.remove(i);
-        match &r {
-            EntityRequest::Lock { owner: o, .. } => owner = Some(o.clone()),
-            EntityRequest::Release { owner: o } if owner.as_ref() == Some(o) => owner = None,
-            _ => {}
-        }
-        taken.push(Msg::Request(r));
+        prefix.push(r);
+        extend_sequences(owner_after, &rest, holder_priority, prefix, out);
+        prefix.pop();
     }
 }
 
