@@ -187,13 +187,37 @@ pub fn lanes(views: &[StepView]) -> Vec<String> {
 const CELL: usize = 36;
 
 fn fit(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= CELL {
-        format!("{s:<CELL$}")
-    } else {
-        let cut: String = chars[..CELL - 1].iter().collect();
-        format!("{cut}…")
+    format!("{s:<CELL$}")
+}
+
+/// Splits a cell's text into lines of at most `CELL` characters, at spaces where it can: the
+/// first line starts with `first`, the others with `rest`.
+fn wrap(text: &str, first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let width = line.chars().count() + usize::from(!empty) + word.chars().count();
+        if !empty && width > CELL {
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+        while line.chars().count() > CELL {
+            let head: String = line.chars().take(CELL).collect();
+            let tail: String = line.chars().skip(CELL).collect();
+            lines.push(head);
+            line = format!("{rest}{tail}");
+        }
     }
+    if !empty {
+        lines.push(line);
+    }
+    lines
 }
 
 /// A step's text without its lane, which its column already names.
@@ -216,30 +240,32 @@ pub fn render(views: &[StepView]) -> String {
     ));
     out.push_str(&format!("{}\n", "-".repeat(7 + lanes.len() * (CELL + 3))));
     for (i, v) in views.iter().enumerate() {
-        let mut rows: Vec<Vec<String>> = vec![vec![String::new(); lanes.len()]];
+        let mut rows: Vec<Vec<String>> = Vec::new();
         let col = |lane: &str| lanes.iter().position(|l| l == lane).unwrap_or(0);
-        rows[0][col(&v.lane)] = short_action(&v.action, &v.lane);
-        for e in &v.effects {
-            let c = col(&v.lane);
-            let row = rows
+        let put = |rows: &mut Vec<Vec<String>>, c: usize, lines: Vec<String>| {
+            let first = rows
                 .iter()
                 .position(|r| r[c].is_empty())
-                .unwrap_or_else(|| {
+                .unwrap_or(rows.len());
+            for (row, line) in (first..).zip(lines) {
+                while row >= rows.len() {
                     rows.push(vec![String::new(); lanes.len()]);
-                    rows.len() - 1
-                });
-            rows[row][c] = format!("  {}", e.text);
+                }
+                rows[row][c] = line;
+            }
+        };
+        let c = col(&v.lane);
+        put(
+            &mut rows,
+            c,
+            wrap(&short_action(&v.action, &v.lane), "", "  "),
+        );
+        for e in &v.effects {
+            put(&mut rows, c, wrap(&e.text, "  ", "    "));
             if let Some(to) = &e.to {
                 let t = col(to);
                 if t != c {
-                    let row = rows
-                        .iter()
-                        .position(|r| r[t].is_empty())
-                        .unwrap_or_else(|| {
-                            rows.push(vec![String::new(); lanes.len()]);
-                            rows.len() - 1
-                        });
-                    rows[row][t] = format!("← from {}", v.lane);
+                    put(&mut rows, t, vec![format!("← from {}", v.lane)]);
                 }
             }
         }

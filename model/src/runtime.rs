@@ -60,6 +60,8 @@ pub enum RuntimeAction {
         key: Key,
         batch: Vec<Msg>,
         duplicate: bool,
+        /// Record-replay: how many work items of the history the worker replays.
+        replays: Option<usize>,
         choices: Vec<u32>,
     },
     Step {
@@ -106,20 +108,22 @@ impl fmt::Display for RuntimeAction {
                 key,
                 batch,
                 duplicate,
+                replays,
                 choices,
             } => {
                 let msgs: Vec<String> = batch.iter().map(ToString::to_string).collect();
-                write!(
-                    f,
-                    "fetch {key} [{}]{}{}",
-                    msgs.join("; "),
-                    if *duplicate {
-                        " (duplicate worker)"
-                    } else {
-                        ""
-                    },
-                    choices_text(choices)
-                )
+                let duplicate = if *duplicate {
+                    " (duplicate worker)"
+                } else {
+                    ""
+                };
+                write!(f, "fetch {key} [{}]{duplicate}", msgs.join("; "))?;
+                match replays {
+                    Some(1) => f.write_str(", replaying 1 work item")?,
+                    Some(n) if *n > 1 => write!(f, ", replaying {n} work items")?,
+                    _ => {}
+                }
+                f.write_str(&choices_text(choices))
             }
             RuntimeAction::Step {
                 worker,
@@ -628,12 +632,17 @@ impl Protocol for Runtime {
             if busy && s.used.duplicates >= b.duplicates {
                 continue;
             }
+            let replays = match &slot.stored {
+                Stored::Orchestration(OrchRecord::History(h)) => Some(h.items.len()),
+                _ => None,
+            };
             for batch in batches(key, slot, b.batch, holder) {
                 for (choices, next) in enumerate(|ch| self.rule_fetch(s, key, &batch, busy, ch)) {
                     let action = RuntimeAction::Fetch {
                         key: key.clone(),
                         batch: batch.clone(),
                         duplicate: busy,
+                        replays,
                         choices,
                     };
                     out.push((action, next));
