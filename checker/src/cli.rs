@@ -31,6 +31,8 @@ pub enum Command {
     /// Re-execute a trace exactly: exit 1 if its violation reproduces, 0 for a passing run,
     /// 2 if it does not reproduce
     Replay(ReplayArgs),
+    /// Serve stateright's Explorer web UI over one model (prints its URL first)
+    Explore(ExploreArgs),
     /// Print a spec in canonical layout
     Fmt(FmtArgs),
     /// List the protocols of this build
@@ -242,4 +244,20 @@ pub struct MutantsArgs {
     /// No progress lines on stderr
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExploreArgs {
+    pub spec: PathBuf,
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenario: Option<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+    /// Where to listen (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub addr: String,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: u32,
 }

@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod error;
 pub mod explore;
+pub mod explore_cmd;
 pub mod fingerprint;
 pub mod fmt_cmd;
 pub mod mutants_cmd;

@@ -5,6 +5,7 @@ use clap::Parser;
 use durable_checker::check::{check, CheckRequest};
 use durable_checker::cli::{BoundArgs, Cli, Command};
 use durable_checker::error::CliError;
+use durable_checker::explore_cmd::{explore, ExploreRequest};
 use durable_checker::fmt_cmd::{fmt, FmtOutcome};
 use durable_checker::mutants_cmd::{mutants, MutantsRequest};
 use durable_checker::registry::protocols;
@@ -149,6 +150,19 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 replay_cmd::render(&r)
             });
             Ok(r.exit_code())
+        }
+        Command::Explore(a) => {
+            let req = ExploreRequest {
+                spec: a.spec,
+                scenario: a.scenario,
+                model: a.model.model,
+                protocol: a.model.protocol,
+                flags: a.faults.flags(),
+                addr: a.addr,
+                threads: a.threads as usize,
+            };
+            explore(&req)?;
+            Ok(0)
         }
         Command::Fmt(a) => match fmt(&a.spec, a.check, a.write)? {
             FmtOutcome::Printed(text) => {

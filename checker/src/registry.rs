@@ -124,7 +124,9 @@ impl Target<'_> {
 /// turns a protocol's name into its model.
 pub trait ProtocolTask {
     type Output;
-    fn run<P: Protocol>(self, p: &P) -> Self::Output;
+    /// Runs with the protocol, which it may keep (the Explorer serves it for as long as the
+    /// process lives).
+    fn run<P: Protocol + 'static>(self, p: P) -> Self::Output;
 }
 
 /// Builds the named protocol for `target` and runs `task` on it.
@@ -134,17 +136,17 @@ pub fn with_protocol<T: ProtocolTask>(
     task: T,
 ) -> CliResult<T::Output> {
     match name {
-        "hl" => Ok(task.run(&HighLevel(target.hl()))),
-        "cs" => Ok(task.run(&target.runtime(CS_INFO, Variant::default(), Persistence::State))),
+        "hl" => Ok(task.run(HighLevel(target.hl()))),
+        "cs" => Ok(task.run(target.runtime(CS_INFO, Variant::default(), Persistence::State))),
         "rr" => {
             let persistence = Persistence::History {
                 check: ReplayCheck::Whole,
                 resend: false,
             };
-            Ok(task.run(&target.runtime(RR_INFO, Variant::default(), persistence)))
+            Ok(task.run(target.runtime(RR_INFO, Variant::default(), persistence)))
         }
         other => match mutant(other) {
-            Some(m) => Ok(task.run(&target.runtime(m.info.clone(), m.variant, m.persistence))),
+            Some(m) => Ok(task.run(target.runtime(m.info.clone(), m.variant, m.persistence))),
             None => Err(CliError::Usage(format!(
                 "protocol `{other}` does not exist in this build"
             ))),
@@ -156,8 +158,8 @@ struct Explore<'c, 'a>(&'c Checks<'a>);
 
 impl ProtocolTask for Explore<'_, '_> {
     type Output = Exploration<String>;
-    fn run<P: Protocol>(self, p: &P) -> Exploration<String> {
-        explore(p, self.0).named().with_views(p)
+    fn run<P: Protocol + 'static>(self, p: P) -> Exploration<String> {
+        explore(&p, self.0).named().with_views(&p)
     }
 }
 

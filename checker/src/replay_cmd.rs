@@ -141,7 +141,8 @@ type Reexecuted = (
 impl ProtocolTask for Reexecute<'_> {
     type Output = Reexecuted;
 
-    fn run<P: Protocol>(self, p: &P) -> Reexecuted {
+    fn run<P: Protocol + 'static>(self, p: P) -> Reexecuted {
+        let p = &p;
         let names: Vec<String> = self.trace.steps.iter().map(|s| s.action.clone()).collect();
         let (views, last) = match follow(p, &names) {
             Ok(done) => done,

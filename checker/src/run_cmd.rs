@@ -187,7 +187,8 @@ type WalkResult = Result<
 impl ProtocolTask for RandomWalk<'_> {
     type Output = WalkResult;
 
-    fn run<P: Protocol>(self, p: &P) -> WalkResult {
+    fn run<P: Protocol + 'static>(self, p: P) -> WalkResult {
+        let p = &p;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut state = p.init();
         let mut steps = Vec::new();

@@ -80,6 +80,22 @@ impl fmt::Display for Divergence {
     }
 }
 
+impl fmt::Display for History {
+    /// `history of O(input), execution e: [in ... | out ...] ...`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "history of {}{}", self.name, durable_interpreter::value::args_text(&self.input))?;
+        if self.execution > 0 {
+            write!(f, " (execution {})", self.execution)?;
+        }
+        for w in &self.items {
+            let ins: Vec<String> = w.ins.iter().map(ToString::to_string).collect();
+            let outs: Vec<String> = w.outs.iter().map(ToString::to_string).collect();
+            write!(f, " [in: {} | out: {}]", ins.join("; "), outs.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
 impl History {
     /// The history of a new execution: its start and nothing else.
     pub fn start(name: Arc<str>, input: Value, execution: u32) -> History {

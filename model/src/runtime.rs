@@ -42,7 +42,7 @@ pub const RR_INFO: ProtocolInfo = ProtocolInfo {
 };
 
 /// A CS state: storage, the workers in flight, the faults used, the extern log.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RuntimeState {
     pub next_input: u32,
     pub storage: OrdMap<Key, Slot>,
@@ -50,6 +50,37 @@ pub struct RuntimeState {
     pub workers: Vector<Worker>,
     pub used: Used,
     pub externs: ExternLog,
+}
+
+/// Storage key by key, then the workers, for people (the Explorer UI, test failures).
+impl fmt::Debug for RuntimeState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let u = &self.used;
+        writeln!(
+            f,
+            "client inputs arrived: {}; faults used: {} crashes, {} duplicates, {} lost commits",
+            self.next_input, u.crashes, u.duplicates, u.lost_commits
+        )?;
+        for (key, slot) in &self.storage {
+            write!(f, "{key}: {}", slot.stored)?;
+            if !slot.queue.is_empty() {
+                let q: Vec<String> = slot.queue.iter().map(ToString::to_string).collect();
+                write!(f, "; queue: {}", q.join("; "))?;
+            }
+            writeln!(f)?;
+        }
+        for (i, w) in self.workers.iter().enumerate() {
+            writeln!(f, "worker {i} on {}: {w}", w.key)?;
+        }
+        if !self.externs.is_empty() {
+            writeln!(
+                f,
+                "extern calls: {}",
+                durable_interpreter::hl::externs_text(&self.externs)
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// One CS step.

@@ -97,6 +97,17 @@ pub enum Stored {
     Entity(EntityState),
 }
 
+impl fmt::Display for Stored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stored::Nothing => f.write_str("nothing stored"),
+            Stored::Orchestration(OrchRecord::State(o)) => write!(f, "{o}"),
+            Stored::Orchestration(OrchRecord::History(h)) => write!(f, "{h}"),
+            Stored::Entity(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Slot {
     pub queue: Vector<Msg>,

@@ -24,6 +24,25 @@ pub struct Worker {
     pub phase: Phase,
 }
 
+impl std::fmt::Display for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fetched: Vec<String> = self.consumed.iter().map(ToString::to_string).collect();
+        write!(f, "fetched [{}]", fetched.join("; "))?;
+        match &self.phase {
+            Phase::Activity(a) => write!(f, ", running {a}"),
+            Phase::Ready(c) => {
+                write!(f, ", ready to commit {}", c.after)?;
+                if !c.outgoing.is_empty() {
+                    let sent: Vec<String> = c.outgoing.iter().map(ToString::to_string).collect();
+                    write!(f, " and send {}", sent.join("; "))?;
+                }
+                Ok(())
+            }
+            Phase::Diverged(d) => write!(f, ", diverged: {d}"),
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Phase {
     /// An activity worker, one effect point at a time.

@@ -28,6 +28,23 @@ pub enum ActivityRun {
     Paused(Machine),
 }
 
+impl std::fmt::Display for ActivityState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.run {
+            ActivityRun::Start(input) => {
+                write!(f, "{}{}, not started", self.name, crate::value::args_text(input))
+            }
+            ActivityRun::Paused(_) => write!(
+                f,
+                "{}, paused after {} extern call{}",
+                self.name,
+                self.replies.len(),
+                if self.replies.len() == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}
+
 /// Where an activity's step left it.
 #[derive(Clone, Debug)]
 pub enum ActivityStep {

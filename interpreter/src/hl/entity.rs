@@ -18,6 +18,16 @@ pub struct EntityState {
     pub owner: Option<InstanceId>,
 }
 
+impl std::fmt::Display for EntityState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.value)?;
+        if let Some(o) = &self.owner {
+            write!(f, ", locked by {o}")?;
+        }
+        Ok(())
+    }
+}
+
 /// The result of serving one request.
 #[derive(Clone, Debug)]
 pub struct Served {

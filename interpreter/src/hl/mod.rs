@@ -32,7 +32,7 @@ pub struct EntityCfg {
 
 /// An HL configuration: the components, and how many client inputs have arrived. Entities
 /// appear once touched (initialized by the scenario or sent a request).
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Config {
     pub next_input: u32,
     pub orchestrations: OrdMap<InstanceId, OrchState>,
@@ -51,10 +51,64 @@ pub fn log_externs(log: &mut ExternLog, calls: &[ExternCall]) {
 }
 
 /// An HL state: the configuration and the extern log.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct HlState {
     pub config: Config,
     pub externs: ExternLog,
+}
+
+/// One line per component, for people (the Explorer UI, test failures).
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "client inputs arrived: {}", self.next_input)?;
+        for (id, o) in &self.orchestrations {
+            writeln!(f, "{id}: {o}")?;
+        }
+        for (task, a) in &self.activities {
+            writeln!(f, "activity {task}: {a}")?;
+        }
+        for (id, e) in &self.entities {
+            write!(f, "{id} = {}", e.state)?;
+            if !e.queue.is_empty() {
+                let q: Vec<String> = e.queue.iter().map(ToString::to_string).collect();
+                write!(f, "; queue: {}", q.join("; "))?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The extern log as people read it: `Pay(5) ×2`.
+pub fn externs_text(log: &ExternLog) -> String {
+    let calls: Vec<String> = log
+        .iter()
+        .map(|((service, arg), n)| {
+            let call = format!("{service}{}", crate::value::args_text(arg));
+            if *n == 1 {
+                call
+            } else {
+                format!("{call} ×{n}")
+            }
+        })
+        .collect();
+    calls.join(", ")
+}
+
+impl fmt::Debug for HlState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.config)?;
+        if !self.externs.is_empty() {
+            writeln!(f, "extern calls: {}", externs_text(&self.externs))?;
+        }
+        Ok(())
+    }
 }
 
 /// The flags that change HL's steps.

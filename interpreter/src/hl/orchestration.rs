@@ -11,7 +11,7 @@ use imbl::OrdMap;
 use std::sync::Arc;
 
 /// One orchestration instance.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct OrchState {
     pub name: Arc<str>,
     /// 0 for the first execution, +1 at each continue-as-new.
@@ -142,6 +142,47 @@ impl OrchState {
             Err(e) => runner.raise(e),
         }
         true
+    }
+}
+
+impl std::fmt::Display for OrchState {
+    /// One line for people: what it is running and where it stands.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.name)?;
+        if self.execution > 0 {
+            write!(f, " (execution {})", self.execution)?;
+        }
+        match &self.status {
+            Status::Running(Run::Start(input)) => write!(f, ": not started, input {input}")?,
+            Status::Running(Run::Await(_, n)) => write!(f, ": running, awaiting future {n}")?,
+            Status::Completed(v) => write!(f, ": completed {v}")?,
+            Status::Failed(e) => write!(f, ": failed {e}")?,
+        }
+        if !self.resolved.is_empty() {
+            let results: Vec<String> = self
+                .resolved
+                .iter()
+                .map(|(n, r)| match r {
+                    Ok(v) => format!("{n} = {v}"),
+                    Err(e) => format!("{n} = error {e}"),
+                })
+                .collect();
+            write!(f, "; results {}", results.join(", "))?;
+        }
+        if let Some(lock) = &self.lock {
+            let set: Vec<String> = lock.set.iter().map(ToString::to_string).collect();
+            write!(f, "; critical section on [{}]", set.join(", "))?;
+            if !self.resolved.contains_key(&lock.grant) {
+                f.write_str(" (acquiring)")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for OrchState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }
 
