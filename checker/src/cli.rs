@@ -28,6 +28,8 @@ pub enum Command {
     Test(TestArgs),
     /// One execution, chosen by a seeded random scheduler, printed step by step
     Run(RunArgs),
+    /// Many random executions, for state spaces too large to exhaust
+    Simulate(SimulateArgs),
     /// Re-execute a trace exactly: exit 1 if its violation reproduces, 0 for a passing run,
     /// 2 if it does not reproduce
     Replay(ReplayArgs),
@@ -193,6 +195,12 @@ pub struct RunArgs {
     /// Write the run as a trace file
     #[arg(long, value_name = "FILE")]
     pub trace_out: Option<PathBuf>,
+    /// Write the run in the Informal Trace Format (Apalache, Quint)
+    #[arg(long, value_name = "FILE")]
+    pub itf: Option<PathBuf>,
+    /// Write the run's timeline as a Mermaid sequence diagram
+    #[arg(long, value_name = "FILE")]
+    pub mermaid: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -214,9 +222,16 @@ pub struct ProtocolsArgs {
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
+    /// A trace file, or an ITF file durable wrote
     pub trace: PathBuf,
     #[arg(long)]
     pub json: bool,
+    /// Write the trace in the Informal Trace Format (Apalache, Quint)
+    #[arg(long, value_name = "FILE")]
+    pub itf: Option<PathBuf>,
+    /// Write the trace's timeline as a Mermaid sequence diagram
+    #[arg(long, value_name = "FILE")]
+    pub mermaid: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -260,4 +275,35 @@ pub struct ExploreArgs {
     pub addr: String,
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    pub spec: PathBuf,
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenario: Option<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+    /// How many runs
+    #[arg(long, default_value_t = 100)]
+    pub runs: u64,
+    /// Seed of the random scheduler (run k uses stream k)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Steps per run before it stops
+    #[arg(long, default_value_t = 1000)]
+    pub max_steps: u64,
+    #[arg(long)]
+    pub json: bool,
+    /// Where the trace of a violation is written
+    #[arg(long, value_name = "DIR", default_value = "traces/out")]
+    pub trace_dir: PathBuf,
+    /// Write the violating run in the Informal Trace Format
+    #[arg(long, value_name = "FILE")]
+    pub itf: Option<PathBuf>,
+    /// No progress lines on stderr
+    #[arg(long, short)]
+    pub quiet: bool,
 }

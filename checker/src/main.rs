@@ -11,8 +11,11 @@ use durable_checker::mutants_cmd::{mutants, MutantsRequest};
 use durable_checker::registry::protocols;
 use durable_checker::replay_cmd::replay;
 use durable_checker::run_cmd::{run, RunRequest};
+use durable_checker::simulate_cmd::{simulate, SimulateRequest};
 use durable_checker::test_cmd::{test, TestRequest};
-use durable_checker::{mutants_cmd, replay_cmd, report, run_cmd, say, test_cmd, STACK_BYTES};
+use durable_checker::{
+    mutants_cmd, replay_cmd, report, run_cmd, say, simulate_cmd, test_cmd, STACK_BYTES,
+};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -105,6 +108,8 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 max_steps: a.max_steps,
                 schedule: a.schedule,
                 trace_out: a.trace_out,
+                itf: a.itf,
+                mermaid: a.mermaid,
             };
             let r = run(&req)?;
             emit(&if a.json {
@@ -142,8 +147,30 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
             });
             Ok(if r.rejected == r.total { 0 } else { 1 })
         }
+        Command::Simulate(a) => {
+            let req = SimulateRequest {
+                spec: a.spec,
+                scenario: a.scenario,
+                model: a.model.model,
+                protocol: a.model.protocol,
+                flags: a.faults.flags(),
+                runs: a.runs,
+                seed: a.seed,
+                max_steps: a.max_steps,
+                trace_dir: Some(a.trace_dir),
+                itf: a.itf,
+                progress: !a.quiet,
+            };
+            let r = simulate(&req)?;
+            emit(&if a.json {
+                json(&r)
+            } else {
+                simulate_cmd::render(&r)
+            });
+            Ok(if r.violation.is_some() { 1 } else { 0 })
+        }
         Command::Replay(a) => {
-            let r = replay(&a.trace)?;
+            let r = replay(&a.trace, a.itf.as_deref(), a.mermaid.as_deref())?;
             emit(&if a.json {
                 json(&r)
             } else {

@@ -7,7 +7,7 @@ use crate::explore::Bounds;
 use crate::registry::{with_protocol, ProtocolTask, Target};
 use crate::settings::{Faults, Settings};
 use crate::timeline::{follow, StepView};
-use crate::trace::{read_trace, spec_hash, TraceFile};
+use crate::trace::{read_trace, spec_hash, write_file, TraceFile};
 use crate::verdict::{violations_at, HlReference};
 use durable_interpreter::load::{load_path, ScenarioDef, Spec};
 use durable_interpreter::syntax::ast::BatchMode;
@@ -75,7 +75,9 @@ pub fn settings_of(trace: &TraceFile) -> CliResult<Settings> {
     })
 }
 
-pub fn replay(path: &Path) -> CliResult<ReplayReport> {
+/// Re-executes a trace (or an ITF file durable wrote); writes its ITF and Mermaid renderings
+/// when asked.
+pub fn replay(path: &Path, itf: Option<&Path>, mermaid: Option<&Path>) -> CliResult<ReplayReport> {
     let trace = read_trace(path)?;
     let spec = Arc::new(load_path(Path::new(&trace.spec))?);
     let settings = settings_of(&trace)?;
@@ -109,8 +111,18 @@ pub fn replay(path: &Path) -> CliResult<ReplayReport> {
         target: &target,
         trace: &trace,
     };
-    let (steps, outcome) = with_protocol(&trace.protocol, &target, task)?;
+    let (steps, outcome, states) = with_protocol(&trace.protocol, &target, task)?;
     report.steps = steps;
+    if let Some(path) = itf {
+        let doc = crate::itf::document(&trace, states);
+        write_file(
+            path,
+            &(serde_json::to_string_pretty(&doc).expect("json") + "\n"),
+        )?;
+    }
+    if let Some(path) = mermaid {
+        write_file(path, &crate::mermaid::render(&report.steps))?;
+    }
     match outcome {
         Err(m) => {
             report.first_difference = Some(Difference {
@@ -136,6 +148,7 @@ struct Reexecute<'a> {
 type Reexecuted = (
     Vec<StepView>,
     Result<Option<String>, crate::timeline::Mismatch>,
+    Vec<serde_json::Value>,
 );
 
 impl ProtocolTask for Reexecute<'_> {
@@ -144,20 +157,21 @@ impl ProtocolTask for Reexecute<'_> {
     fn run<P: Protocol + 'static>(self, p: P) -> Reexecuted {
         let p = &p;
         let names: Vec<String> = self.trace.steps.iter().map(|s| s.action.clone()).collect();
+        let states = crate::itf::states_of(p, &names);
         let (views, last) = match follow(p, &names) {
             Ok(done) => done,
             Err(m) => {
                 let partial = follow(p, &names[..m.step - 1])
                     .map(|(v, _)| v)
                     .unwrap_or_default();
-                return (partial, Err(m));
+                return (partial, Err(m), states);
             }
         };
         let mut next = Vec::new();
         p.successors(&last, &mut next);
         let terminal = next.is_empty();
         let Some(check) = &self.trace.check else {
-            return (views, Ok(None));
+            return (views, Ok(None), states);
         };
         let needs_hl = matches!(check.as_str(), "refinement" | "equivalence");
         let hl = needs_hl.then(|| HlReference::explore(self.target.hl(), Bounds::default()));
@@ -169,7 +183,7 @@ impl ProtocolTask for Reexecute<'_> {
                 "the trace re-executes, but its last state does not violate `{check}`"
             ))
         };
-        (views, Ok(verdict))
+        (views, Ok(verdict), states)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::registry::{with_protocol, ProtocolTask, Target};
 use crate::report::outcome_json;
 use crate::settings::{FlagSettings, Settings};
 use crate::timeline::{view, StepView};
-use crate::trace::{read_trace, spec_hash, write_trace, FaultsData, TraceFile, FORMAT};
+use crate::trace::{read_trace, spec_hash, write_file, write_trace, FaultsData, TraceFile, FORMAT};
 use crate::verdict::violations_at;
 use durable_interpreter::hl::observe::outcome;
 use durable_interpreter::load::{load_path, ScenarioDef, Spec};
@@ -29,6 +29,8 @@ pub struct RunRequest {
     /// Follow this trace's steps first (`--schedule`).
     pub schedule: Option<PathBuf>,
     pub trace_out: Option<PathBuf>,
+    pub itf: Option<PathBuf>,
+    pub mermaid: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,49 +114,40 @@ pub fn run(req: &RunRequest) -> CliResult<RunReport> {
         spec: &spec,
         scenario: def,
         seed: req.seed,
+        stream: 0,
         max_steps: req.max_steps,
         schedule: &schedule,
+        itf: req.itf.is_some(),
     };
-    let (model, steps, terminal, outcome, violations) = with_protocol(&protocol, &target, walk)?
-        .map_err(|m| {
-            CliError::Usage(format!(
-                "the schedule does not fit: its step {} `{}` is not enabled",
-                m.step, m.action
-            ))
-        })?;
+    let w = with_protocol(&protocol, &target, walk)?.map_err(|m| {
+        CliError::Usage(format!(
+            "the schedule does not fit: its step {} `{}` is not enabled",
+            m.step, m.action
+        ))
+    })?;
     let report = RunReport {
         spec: spec.file.path.clone(),
         scenario: def.name.clone(),
-        model,
+        model: w.model,
         protocol,
         seed: req.seed,
-        scheduled: schedule.len().min(steps.len()),
-        steps,
-        terminal,
-        outcome,
-        violations,
+        scheduled: schedule.len().min(w.steps.len()),
+        steps: w.steps,
+        terminal: w.terminal,
+        outcome: w.outcome,
+        violations: w.violations,
     };
+    let first = report.violations.first();
+    let trace = trace_of(
+        &spec,
+        &settings,
+        &report.scenario,
+        &report.model,
+        &report.protocol,
+        first,
+        &report.steps,
+    );
     if let Some(path) = &req.trace_out {
-        let first = report.violations.first();
-        let trace = TraceFile {
-            format: FORMAT.into(),
-            spec: report.spec.clone(),
-            spec_hash: spec_hash(&spec.file.text),
-            scenario: report.scenario.clone(),
-            model: report.model.clone(),
-            protocol: report.protocol.clone(),
-            faults: FaultsData::from(settings.faults),
-            lock_activities: settings.lock_activities,
-            allow_nondeterminism: settings.allow_nondeterminism,
-            check: first.map(|v| v.check.clone()),
-            message: first.and_then(|v| v.message.clone()),
-            steps: report
-                .steps
-                .iter()
-                .take(first.map_or(usize::MAX, |v| v.step))
-                .cloned()
-                .collect(),
-        };
         let dir = path.parent().unwrap_or(std::path::Path::new("."));
         let name = path
             .file_name()
@@ -162,34 +155,80 @@ pub fn run(req: &RunRequest) -> CliResult<RunReport> {
             .unwrap_or_else(|| "trace.json".into());
         write_trace(dir, &name, &trace)?;
     }
+    if let (Some(path), Some(states)) = (&req.itf, w.itf_states) {
+        let doc = crate::itf::document(&trace, states);
+        write_file(
+            path,
+            &(serde_json::to_string_pretty(&doc).expect("json") + "\n"),
+        )?;
+    }
+    if let Some(path) = &req.mermaid {
+        write_file(path, &crate::mermaid::render(&report.steps))?;
+    }
     Ok(report)
 }
 
-struct RandomWalk<'a> {
-    spec: &'a Spec,
-    scenario: &'a ScenarioDef,
-    seed: u64,
-    max_steps: u64,
-    schedule: &'a [String],
+/// A run as a trace: its steps up to the first violation, named by that violation.
+pub fn trace_of(
+    spec: &Spec,
+    settings: &Settings,
+    scenario: &str,
+    model: &str,
+    protocol: &str,
+    violation: Option<&RunViolation>,
+    steps: &[StepView],
+) -> TraceFile {
+    TraceFile {
+        format: FORMAT.into(),
+        spec: spec.file.path.clone(),
+        spec_hash: spec_hash(&spec.file.text),
+        scenario: scenario.to_string(),
+        model: model.to_string(),
+        protocol: protocol.to_string(),
+        faults: FaultsData::from(settings.faults),
+        lock_activities: settings.lock_activities,
+        allow_nondeterminism: settings.allow_nondeterminism,
+        check: violation.map(|v| v.check.clone()),
+        message: violation.and_then(|v| v.message.clone()),
+        steps: steps
+            .iter()
+            .take(violation.map_or(usize::MAX, |v| v.step))
+            .cloned()
+            .collect(),
+    }
 }
 
-type WalkResult = Result<
-    (
-        String,
-        Vec<StepView>,
-        bool,
-        Option<BTreeMap<String, String>>,
-        Vec<RunViolation>,
-    ),
-    crate::timeline::Mismatch,
->;
+/// One random execution: at each state, the first steps follow `schedule`, then the step is
+/// chosen by ChaCha8 seeded with `seed`, stream `stream`: the enabled step number
+/// `next_u64() % count`, in the model's fixed order.
+pub struct RandomWalk<'a> {
+    pub spec: &'a Spec,
+    pub scenario: &'a ScenarioDef,
+    pub seed: u64,
+    pub stream: u64,
+    pub max_steps: u64,
+    pub schedule: &'a [String],
+    /// Also record the ITF states of the walk.
+    pub itf: bool,
+}
+
+/// What a random walk did.
+pub struct Walk {
+    pub model: String,
+    pub steps: Vec<StepView>,
+    pub terminal: bool,
+    pub outcome: Option<BTreeMap<String, String>>,
+    pub violations: Vec<RunViolation>,
+    pub itf_states: Option<Vec<serde_json::Value>>,
+}
 
 impl ProtocolTask for RandomWalk<'_> {
-    type Output = WalkResult;
+    type Output = Result<Walk, crate::timeline::Mismatch>;
 
-    fn run<P: Protocol + 'static>(self, p: P) -> WalkResult {
+    fn run<P: Protocol + 'static>(self, p: P) -> Self::Output {
         let p = &p;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(self.stream);
         let mut state = p.init();
         let mut steps = Vec::new();
         let mut violations: Vec<RunViolation> = Vec::new();
@@ -198,13 +237,11 @@ impl ProtocolTask for RandomWalk<'_> {
         loop {
             out.clear();
             p.successors(&state, &mut out);
-            if !out.is_empty() {
-                self.check_state(p, &state, steps.len(), false, &mut violations);
-            }
             if out.is_empty() {
                 terminal = true;
                 break;
             }
+            self.check_state(p, &state, steps.len(), false, &mut violations);
             if steps.len() as u64 >= self.max_steps {
                 break;
             }
@@ -230,13 +267,18 @@ impl ProtocolTask for RandomWalk<'_> {
             outcome_seen = Some(outcome(self.scenario, &config, p.externs(&state)).0);
             self.check_state(p, &state, steps.len(), true, &mut violations);
         }
-        Ok((
-            p.info().model.to_string(),
+        let itf_states = self.itf.then(|| {
+            let names: Vec<String> = steps.iter().map(|s: &StepView| s.action.clone()).collect();
+            crate::itf::states_of(p, &names)
+        });
+        Ok(Walk {
+            model: p.info().model.to_string(),
             steps,
             terminal,
-            outcome_seen,
+            outcome: outcome_seen,
             violations,
-        ))
+            itf_states,
+        })
     }
 }
 

@@ -84,6 +84,20 @@ impl TraceName<'_> {
     }
 }
 
+/// Writes a file the user asked for (an ITF or Mermaid rendering).
+pub fn write_file(path: &Path, text: &str) -> CliResult<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Write {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    std::fs::write(path, text).map_err(|source| CliError::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
 pub fn write_trace(dir: &Path, name: &str, trace: &TraceFile) -> CliResult<PathBuf> {
     let path = dir.join(name);
     let write_err = |source| CliError::Write {
@@ -100,14 +114,20 @@ pub fn write_trace(dir: &Path, name: &str, trace: &TraceFile) -> CliResult<PathB
 pub fn read_trace(path: &Path) -> CliResult<TraceFile> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::Usage(format!("cannot read trace {}: {e}", path.display())))?;
-    let trace: TraceFile = serde_json::from_str(&text).map_err(|e| {
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         CliError::Usage(format!(
-            "{}:{}:{}: not a durable trace: {e}",
+            "{}:{}:{}: not JSON: {e}",
             path.display(),
             e.line(),
             e.column()
         ))
     })?;
+    if json.get("#meta").is_some() {
+        return crate::itf::to_trace(&json)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())));
+    }
+    let trace: TraceFile = serde_json::from_value(json)
+        .map_err(|e| CliError::Usage(format!("{}: not a durable trace: {e}", path.display())))?;
     if trace.format != FORMAT {
         return Err(CliError::Usage(format!(
             "{}: trace format `{}` is not `{FORMAT}`",

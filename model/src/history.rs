@@ -83,7 +83,12 @@ impl fmt::Display for Divergence {
 impl fmt::Display for History {
     /// `history of O(input), execution e: [in ... | out ...] ...`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "history of {}{}", self.name, durable_interpreter::value::args_text(&self.input))?;
+        write!(
+            f,
+            "history of {}{}",
+            self.name,
+            durable_interpreter::value::args_text(&self.input)
+        )?;
         if self.execution > 0 {
             write!(f, " (execution {})", self.execution)?;
         }

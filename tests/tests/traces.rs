@@ -45,7 +45,7 @@ fn every_trace_check_writes_for_the_specs_replays_to_its_violation() {
     std::env::set_current_dir(root()).expect("cd to the repository");
     for file in spec_files(&[PathBuf::from("specs")]).expect("specs") {
         for (check, trace) in traces_of(&file, &dir) {
-            let r = replay(&trace).expect("the trace is readable");
+            let r = replay(&trace, None, None).expect("the trace is readable");
             assert!(
                 r.reproduced,
                 "{} does not reproduce: {:?}",
@@ -73,13 +73,13 @@ fn a_trace_of_an_edited_spec_names_the_first_differing_step() {
         .find(|(c, t)| c.starts_with("always") && t.to_string_lossy().contains(".cs."))
         .expect("the overdraft is found in cs");
     let original = read_trace(trace).expect("trace");
-    assert_eq!(replay(trace).expect("replays").exit_code(), 1);
+    assert_eq!(replay(trace, None, None).expect("replays").exit_code(), 1);
 
     // Withdraw a different amount: the recorded steps name the old argument.
     let edited = text.replacen("70", "71", 1);
     assert_ne!(edited, text, "the spec has an amount to edit");
     std::fs::write(&spec, edited).expect("write");
-    let r = replay(trace).expect("replays");
+    let r = replay(trace, None, None).expect("replays");
     assert!(r.spec_changed);
     assert!(!r.reproduced);
     assert_eq!(r.exit_code(), 2);

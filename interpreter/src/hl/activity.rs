@@ -32,7 +32,12 @@ impl std::fmt::Display for ActivityState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.run {
             ActivityRun::Start(input) => {
-                write!(f, "{}{}, not started", self.name, crate::value::args_text(input))
+                write!(
+                    f,
+                    "{}{}, not started",
+                    self.name,
+                    crate::value::args_text(input)
+                )
             }
             ActivityRun::Paused(_) => write!(
                 f,
