@@ -8,7 +8,7 @@ use durable_checker::run_cmd::{run, RunRequest};
 use durable_checker::settings::FlagSettings;
 use durable_tests::{request, spec};
 use serde_json::Value as Json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Scenarios with every kind of result: a pass, an `always` violation, an equivalence
 /// violation in the execution models (an extern call repeated by a re-executed activity),
@@ -70,9 +70,9 @@ fn temp_spec(name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn run_json(path: &PathBuf, scenario: &str, model: &str, seed: u64) -> (String, usize) {
+fn run_json(path: &Path, scenario: &str, model: &str, seed: u64) -> (String, usize) {
     let req = RunRequest {
-        spec: path.clone(),
+        spec: path.to_path_buf(),
         scenario: Some(scenario.to_string()),
         model: Some(model.to_string()),
         protocol: None,

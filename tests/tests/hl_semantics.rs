@@ -1228,6 +1228,13 @@ scenario forever {{ start t = Loop(0); start u = Loop(1) }}"
 // ---------------------------------------------------------------------------------------------
 // Critical sections
 
+/// A body, the entities its outcome shows (with their states) and its `lock-rule:` payload.
+type LockCase = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 /// Lock-Rules: every level-1 rule, with the exact `lock-rule:` payload. The error is raised
 /// at the orchestration; uncaught, the instance fails with it. Locks are released on the way
 /// out (the entity's final state shows it was touched by the lock request only).
@@ -1238,7 +1245,7 @@ fn lock_rule_violations() {
 activity A() = 5
 orchestration N(n) = lock [C(1)] {{ continue N(n + 1) }}"
     );
-    let cases: [(&str, &[(&str, &str)], &str); 9] = [
+    let cases: [LockCase; 9] = [
         (
             "lock [C(1)] { await call C(2).add(1) }",
             &[("C(1)", "0")],
