@@ -434,6 +434,21 @@ activity A() = 0";
         "phase(45); await call A(); phase(45); \"done\"",
         &completed(r#""done""#),
     );
+    // An `await` is an effect point only if its future has no result yet: when the second
+    // result has arrived before the orchestration resumes, the two phases run in one go and
+    // exceed the limit. Both outcomes are reachable (LANGUAGE.md §3a, literally).
+    let text = format!(
+        "{defs}
+orchestration Two() = let f = call A() in let g = call A() in await f; phase(45); await g; phase(45); \"done\"
+scenario s {{ start t = Two() }}"
+    );
+    assert_eq!(
+        hl(&text, "s"),
+        expected(vec![
+            o(&[("t", &completed(r#""done""#))]),
+            o(&[("t", &failed("recursion: limit exceeded"))]),
+        ])
+    );
     // The limit applies to activities and entity operations too, and can be caught.
     let text = format!(
         "{defs}
@@ -464,6 +479,21 @@ fn eval_depth_limit() {
 def loop(n) = if n == 0 then \"end\" else loop(n - 1)
 def wrap(k, acc) = if k == 0 then acc else wrap(k - 1, [acc])
 def build(m, acc) = if m == 0 then acc else build(m - 1, wrap(100, acc))";
+    // The component's own invocation is the first call: its code may nest 9,999 more.
+    assert_t(defs, "down(9998)", &completed("9998"));
+    assert_t(defs, "down(9999)", &failed("recursion: limit exceeded"));
+    let text = format!(
+        "{defs}
+activity Down(n) = down(n)
+orchestration P(n) = try await call Down(n) catch e -> e
+scenario ok {{ start t = P(9998) }}
+scenario deep {{ start t = P(9999) }}"
+    );
+    assert_eq!(hl(&text, "ok"), vec![o(&[("t", "completed 9998")])]);
+    assert_eq!(
+        hl(&text, "deep"),
+        vec![o(&[("t", &completed(&dq("recursion: limit exceeded")))])]
+    );
     assert_t(defs, "down(9000)", &completed("9000"));
     assert_t(defs, "down(11000)", &failed("recursion: limit exceeded"));
     assert_t(defs, "loop(9000)", &completed(r#""end""#));
@@ -1014,6 +1044,21 @@ activity Many() = await call Y(3); await call Y(1); await call Y(2); await call 
     );
 }
 
+/// Entity-Op: `choose` in an entity operation models the environment too: every choice is
+/// reachable.
+#[test]
+fn entity_choose() {
+    let decls = "entity D { init 0; op roll(_) = set(choose([1, 2, 3])); get }";
+    assert_eq!(
+        run_body(decls, "await call D().roll()"),
+        expected(
+            (1..=3)
+                .map(|k| o(&[("D()", &k.to_string()), ("t", &completed(&k.to_string()))]))
+                .collect()
+        )
+    );
+}
+
 /// Activity-Complete: an activity's error is raised at the caller's await and is not retried
 /// (its extern call is made once); a `try` with a matching pattern catches it, a handler whose
 /// pattern does not match re-raises the original error.
@@ -1376,6 +1421,20 @@ activity A() = await call X(\"sent\"); 1"
     );
 }
 
+/// Lock-Rules concern calls made inside the critical section: awaiting there an activity
+/// called before it is fine.
+#[test]
+fn lock_may_await_earlier_activity() {
+    let decls = format!("{COUNTER}\nactivity A() = 7");
+    assert_eq!(
+        run_body(
+            &decls,
+            "let f = call A() in lock [C()] { let v = await f in await call C().put(v); v }"
+        ),
+        vec![o(&[("C()", "7"), ("t", "completed 7")])]
+    );
+}
+
 /// Lock-Rules: activities inside a critical section are allowed with `lock_activities`.
 #[test]
 fn lock_activities_option() {
@@ -1623,5 +1682,42 @@ scenario s {{
     assert_eq!(
         hl_verdicts(&text),
         vec![("s".to_string(), Vec::<String>::new(), 0, true)]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// §4 What is observed (used by the properties above)
+
+/// Observers: `status` goes absent → running → completed/failed, `result` is `()` until the
+/// instance finishes, `state` of an untouched entity is its `init`, `locked` is `()` when no
+/// one holds the lock. Each property below would be violated by a wrong observer.
+#[test]
+fn observers() {
+    let text = format!(
+        "{COUNTER}
+activity A() = 1
+orchestration Ok() = await call A()
+orchestration Bad() = await call A(); fail(\"x\")
+scenario s {{
+  start t = Ok(); start u = Bad();
+  always status(t) == \"absent\" || status(t) == \"running\" || (status(t) == \"completed\" && result(t) == 1);
+  always status(t) != \"running\" || result(t) == ();
+  always status(u) != \"completed\";
+  sometimes status(u) == \"absent\";
+  sometimes status(t) == \"running\";
+  finally status(u) == \"failed\" && result(u) == \"x\";
+  finally state(C(9)) == 0 && locked(C(9)) == ();
+  always status(\"nobody\") == \"absent\" && result(\"nobody\") == ();
+  finally result(t) == 2
+}}"
+    );
+    assert_eq!(
+        hl_verdicts(&text),
+        vec![(
+            "s".to_string(),
+            vec!["finally result(t) == 2".to_string()],
+            0,
+            true
+        )]
     );
 }
