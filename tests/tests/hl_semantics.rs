@@ -449,6 +449,13 @@ scenario s {{ start t = Two() }}"
             o(&[("t", &failed("recursion: limit exceeded"))]),
         ])
     );
+    // Once the budget is spent, a `try` in the same component cannot catch the error (its
+    // pattern match would be one more step); a caller can, around its `await` (below).
+    assert_t(
+        defs,
+        "try spin(0) catch e -> (\"caught\", e)",
+        &failed("recursion: limit exceeded"),
+    );
     // The limit applies to activities and entity operations too, and can be caught.
     let text = format!(
         "{defs}
