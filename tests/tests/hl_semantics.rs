@@ -197,7 +197,7 @@ fn eval_apply() {
         "let x = 1 in x(2)",
         &failed("type: cannot apply an int"),
     );
-    assert_t(r#""#, r#""f"(2)"#, &failed("type: cannot apply a string"));
+    assert_t("", r#""f"(2)"#, &failed("type: cannot apply a string"));
     assert_t("", "(1, 2)(3)", &failed("type: cannot apply a tuple"));
 }
 
