@@ -93,7 +93,16 @@ pub fn effects(
     let mut say = |to: Option<String>, text: String| out.push(Effect { to, text });
     for (id, o) in &after.orchestrations {
         match before.orchestrations.get(id) {
-            None => say(None, format!("{id} started: {}", o.name)),
+            None => match &o.parent {
+                Some(p) => say(
+                    Some(id.to_string()),
+                    format!(
+                        "{id} started: {} (sub-orchestration of {})",
+                        o.name, p.instance
+                    ),
+                ),
+                None => say(None, format!("{id} started: {}", o.name)),
+            },
             Some(b) => {
                 if o.execution != b.execution && o.is_running() {
                     say(None, format!("{id} continued as new"));
@@ -129,10 +138,21 @@ pub fn effects(
             );
         }
     }
+    for (id, o) in &before.orchestrations {
+        if o.parent.is_some() && !after.orchestrations.contains_key(id) {
+            say(None, format!("{id} finished and removed"));
+        }
+    }
     for task in before.activities.keys() {
         if !after.activities.contains_key(task) {
             say(None, format!("activity {task} done"));
         }
+    }
+    for t in after.timers.iter().filter(|t| !before.timers.contains(*t)) {
+        say(None, format!("timer set for {t}"));
+    }
+    for t in before.timers.iter().filter(|t| !after.timers.contains(*t)) {
+        say(Some(t.instance.to_string()), format!("timer {t} fired"));
     }
     for (id, e) in &after.entities {
         let (old_queue, old_state) = match before.entities.get(id) {

@@ -59,6 +59,7 @@ impl Protocol for HighLevel {
                 format!("activity {task}")
             }
             Action::Serve { entity, .. } => entity.to_string(),
+            Action::FireTimer { to } => to.instance.to_string(),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::storage::Msg;
 use durable_interpreter::hl::choice::Choices;
-use durable_interpreter::hl::message::{InstanceId, Message};
+use durable_interpreter::hl::message::{FutureRef, InstanceId, Message, Renumbering};
 use durable_interpreter::hl::orchestration::{self, OrchOptions, OrchState, Run, Status};
 use durable_interpreter::load::Spec;
 use durable_interpreter::value::Value;
@@ -19,6 +19,8 @@ pub struct History {
     pub name: Arc<str>,
     pub input: Value,
     pub execution: u32,
+    /// For a sub-orchestration: the parent's future its result answers.
+    pub parent: Option<FutureRef>,
     pub items: Vector<WorkItem>,
 }
 
@@ -103,12 +105,39 @@ impl fmt::Display for History {
 
 impl History {
     /// The history of a new execution: its start and nothing else.
-    pub fn start(name: Arc<str>, input: Value, execution: u32) -> History {
+    pub fn start(
+        name: Arc<str>,
+        input: Value,
+        execution: u32,
+        parent: Option<FutureRef>,
+    ) -> History {
         History {
             name,
             input,
             execution,
+            parent,
             items: Vector::new(),
+        }
+    }
+
+    /// The history under a renumbering of executions (Canon-Execution).
+    pub fn renumbered(&self, r: &Renumbering, own: bool) -> History {
+        History {
+            execution: if own {
+                r.execution(self.execution)
+            } else {
+                self.execution
+            },
+            parent: self.parent.as_ref().map(|p| r.future(p)),
+            items: self
+                .items
+                .iter()
+                .map(|w| WorkItem {
+                    ins: w.ins.iter().map(|m| m.renumbered(r)).collect(),
+                    outs: w.outs.iter().map(|m| r.message(m)).collect(),
+                })
+                .collect(),
+            ..self.clone()
         }
     }
 
@@ -140,6 +169,8 @@ fn kind_and_name(m: &Message) -> String {
             }
         }
         Message::Response { .. } => "response".into(),
+        Message::Start { name, .. } => format!("start {name}"),
+        Message::Timer { .. } => "timer".into(),
     }
 }
 
@@ -189,6 +220,18 @@ fn without_ids(m: &Message) -> Message {
             result,
             grant,
         },
+        Message::Start {
+            instance,
+            name,
+            input,
+            parent,
+        } => Message::Start {
+            instance,
+            name,
+            input,
+            parent: blank(&parent),
+        },
+        Message::Timer { to } => Message::Timer { to: blank(&to) },
     }
 }
 
@@ -216,12 +259,24 @@ fn same(check: ReplayCheck, produced: &[Message], recorded: &[Message]) -> bool 
 pub fn feed(st: &mut Option<OrchState>, ins: &[Msg]) {
     for m in ins {
         match m {
-            Msg::Start { name, input } if st.is_none() => {
-                *st = Some(OrchState::new(name.clone(), input.clone()));
+            Msg::Start {
+                name,
+                input,
+                parent,
+            } if st.is_none() => {
+                *st = Some(match parent {
+                    Some(p) => OrchState::sub(name.clone(), input.clone(), p.clone()),
+                    None => OrchState::new(name.clone(), input.clone()),
+                });
             }
-            Msg::Response { to, result, .. } => {
+            Msg::Response { to, result, grant } => {
                 if let Some(o) = st {
-                    o.deliver(to, result.clone());
+                    o.deliver(to, result.clone(), *grant);
+                }
+            }
+            Msg::Event { name, payload } => {
+                if let Some(o) = st {
+                    o.deliver_event(name, payload.clone());
                 }
             }
             _ => {}
@@ -241,6 +296,7 @@ pub fn replay(
 ) -> Result<OrchState, Divergence> {
     let mut st = OrchState::new(h.name.clone(), h.input.clone());
     st.execution = h.execution;
+    st.parent = h.parent.clone();
     for (k, item) in h.items.iter().enumerate() {
         let mut o = Some(st);
         feed(&mut o, &item.ins);
@@ -274,7 +330,12 @@ pub fn record(h: &History, ins: &[Msg], outs: &[Message], after: &OrchState) -> 
         let Status::Running(Run::Start(input)) = &after.status else {
             unreachable!("a new execution starts from its input")
         };
-        return History::start(after.name.clone(), input.clone(), after.execution);
+        return History::start(
+            after.name.clone(),
+            input.clone(),
+            after.execution,
+            after.parent.clone(),
+        );
     }
     // A result for an older execution was dropped: it is no part of this execution's history
     // (which would otherwise keep a reference to a finished execution).

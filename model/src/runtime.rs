@@ -8,19 +8,21 @@
 //! (`rule_*`).
 
 use crate::faults::{FaultBudget, Used, Variant};
-use crate::history::{replay, History, ReplayCheck, WorkItem};
+use crate::history::{replay, ReplayCheck};
 use crate::protocol::{Protocol, ProtocolInfo};
-use crate::storage::{contains_each, remove_each, route, Key, Msg, OrchRecord, Slot, Stored};
+use crate::storage::{
+    contains_each, remove_each, route, Destination, Key, Msg, OrchRecord, Slot, Stored,
+};
 use crate::worker::{batches, has_work, work, Commit, Persistence, Phase, WorkCtx, Worker};
 use durable_interpreter::hl::activity::{self, ActivityState, ActivityStep};
 use durable_interpreter::hl::choice::{enumerate, Choices};
 use durable_interpreter::hl::entity::EntityState;
-use durable_interpreter::hl::message::{ExternCall, FutureRef, InstanceId, Message};
+use durable_interpreter::hl::message::{ExternCall, FutureRef, InstanceId, Message, Renumbering};
 use durable_interpreter::hl::orchestration::{OrchOptions, OrchState};
 use durable_interpreter::hl::{canonicalize, log_externs, Config, EntityCfg, ExternLog};
 use durable_interpreter::load::{Input, ScenarioDef, Spec};
 use durable_interpreter::value::Value;
-use imbl::{OrdMap, Vector};
+use imbl::{OrdMap, OrdSet, Vector};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -48,6 +50,8 @@ pub struct RuntimeState {
     pub storage: OrdMap<Key, Slot>,
     /// Sorted by key, then by content hash: equal sets of workers are equal vectors.
     pub workers: Vector<Worker>,
+    /// The timer service: durable timers set and not fired yet.
+    pub timers: OrdSet<FutureRef>,
     pub used: Used,
     pub externs: ExternLog,
 }
@@ -120,6 +124,9 @@ pub enum RuntimeAction {
     Timeout {
         task: FutureRef,
     },
+    FireTimer {
+        to: FutureRef,
+    },
 }
 
 fn choices_text(c: &[u32]) -> String {
@@ -182,6 +189,7 @@ impl fmt::Display for RuntimeAction {
                 write!(f, "discard diverged worker {worker} on {key}")
             }
             RuntimeAction::Timeout { task } => write!(f, "timeout activity {task}"),
+            RuntimeAction::FireTimer { to } => write!(f, "fire timer {to}"),
         }
     }
 }
@@ -245,8 +253,15 @@ impl Runtime {
     }
 
     /// Appends a message to its key's queue, creating the key (an entity in its initial
-    /// state) if needed.
+    /// state, a new activity or instance) if needed. A result or an event for an instance
+    /// that is gone (a finished sub-orchestration) is dropped.
     fn enqueue(&self, s: &mut RuntimeState, key: Key, msg: Msg) {
+        let for_gone_instance = matches!(key, Key::Instance(_))
+            && !s.storage.contains_key(&key)
+            && !matches!(msg, Msg::Start { .. });
+        if for_gone_instance {
+            return;
+        }
         let slot = s.storage.entry(key.clone()).or_insert_with(|| match &key {
             Key::Entity(id) => {
                 let init = self
@@ -263,8 +278,12 @@ impl Runtime {
 
     fn send_all(&self, s: &mut RuntimeState, outgoing: Vec<Message>) {
         for m in outgoing {
-            let (key, msg) = route(m);
-            self.enqueue(s, key, msg);
+            match route(m) {
+                Destination::Queue(key, msg) => self.enqueue(s, key, msg),
+                Destination::Timer(to) => {
+                    s.timers.insert(to);
+                }
+            }
         }
     }
 
@@ -295,6 +314,7 @@ impl Runtime {
                     let msg = Msg::Start {
                         name: orchestration.clone(),
                         input: arg.clone(),
+                        parent: None,
                     };
                     self.enqueue(&mut next, key, msg);
                 }
@@ -312,9 +332,39 @@ impl Runtime {
                     Msg::Request(request),
                 );
             }
-            Input::Raise { .. } => {}
+            Input::Raise {
+                instance,
+                event,
+                arg,
+            } => {
+                // An event for an absent instance is dropped.
+                let key = Key::Instance(instance.clone());
+                if next.storage.contains_key(&key) {
+                    let msg = Msg::Event {
+                        name: event.clone(),
+                        payload: arg.clone(),
+                    };
+                    self.enqueue(&mut next, key, msg);
+                }
+            }
         }
         next
+    }
+
+    /// CS-Timer-Fire: the timer service fires a durable timer at any later step: its firing is
+    /// enqueued at the instance, like a result.
+    fn rule_timer_fire(&self, s: &RuntimeState, to: &FutureRef) -> RuntimeState {
+        let mut next = s.clone();
+        next.timers.remove(to);
+        self.send_all(
+            &mut next,
+            vec![Message::Response {
+                to: to.clone(),
+                result: Ok(Value::Unit),
+                grant: false,
+            }],
+        );
+        self.quiesce(next)
     }
 
     /// CS-Fetch: a worker takes a batch of messages at a key with the stored state, and
@@ -527,104 +577,64 @@ fn worker_order(w: &Worker) -> (Key, u64) {
     (w.key.clone(), h.finish())
 }
 
-/// Renumbers, in storage, every instance whose current execution has no older one with a
-/// message in flight, as `hl::canonicalize` does for a configuration.
+/// Canon-Execution in storage, as `hl::canonicalize` does for a configuration: each
+/// instance's live executions are renumbered densely, with the sub-orchestrations they named.
 fn renumber_executions(s: &mut RuntimeState) {
-    let current: Vec<(Arc<str>, u32)> = s
-        .storage
-        .iter()
-        .filter_map(|(k, slot)| match (k, &slot.stored) {
-            (Key::Instance(id), Stored::Orchestration(OrchRecord::State(o))) if o.execution > 0 => {
-                Some((id.clone(), o.execution))
-            }
-            (Key::Instance(id), Stored::Orchestration(OrchRecord::History(h)))
-                if h.execution > 0 =>
-            {
-                Some((id.clone(), h.execution))
-            }
-            _ => None,
-        })
-        .collect();
-    for (id, exec) in current {
-        let older = |f: &FutureRef| f.instance == id && f.execution < exec;
-        let in_flight = s.storage.iter().any(|(k, slot)| {
-            matches!(k, Key::Activity(t) if older(t))
-                || slot.queue.iter().any(|m| msg_refs(m, &older))
-        });
-        if in_flight {
-            continue;
-        }
-        let renumber = |f: &FutureRef| durable_interpreter::hl::message::renumbered(f, &id, exec);
+    while let Some(r) = next_renumbering(s) {
         let old = std::mem::take(&mut s.storage);
-        for (k, mut slot) in old {
-            let k = match k {
-                Key::Activity(t) => Key::Activity(renumber(&t)),
-                other => other,
-            };
-            slot.queue = slot.queue.iter().map(|m| map_msg(m, &renumber)).collect();
-            if let Key::Instance(i) = &k {
-                match &mut slot.stored {
-                    Stored::Orchestration(OrchRecord::State(o)) if *i == id => o.execution = 0,
-                    Stored::Orchestration(OrchRecord::History(h)) if *i == id => {
-                        *h = renumbered_history(h, &renumber);
+        for (key, mut slot) in old {
+            let own = matches!(&key, Key::Instance(i) if *i == r.instance);
+            slot.queue = slot.queue.iter().map(|m| m.renumbered(&r)).collect();
+            slot.stored = match slot.stored {
+                Stored::Orchestration(OrchRecord::State(mut o)) => {
+                    if own {
+                        o.execution = r.execution(o.execution);
                     }
-                    _ => {}
+                    o.parent = o.parent.as_ref().map(|p| r.future(p));
+                    Stored::Orchestration(OrchRecord::State(o))
                 }
-            }
-            s.storage.insert(k, slot);
+                Stored::Orchestration(OrchRecord::History(h)) => {
+                    Stored::Orchestration(OrchRecord::History(h.renumbered(&r, own)))
+                }
+                Stored::Entity(mut e) => {
+                    e.owner = e.owner.as_ref().map(|o| r.id(o));
+                    Stored::Entity(e)
+                }
+                Stored::Nothing => Stored::Nothing,
+            };
+            s.storage.insert(key.renumbered(&r), slot);
         }
+        s.timers = s.timers.iter().map(|t| r.future(t)).collect();
     }
 }
 
-/// A history with every future of the renumbered execution renumbered.
-fn renumbered_history(h: &History, f: &impl Fn(&FutureRef) -> FutureRef) -> History {
-    History {
-        execution: 0,
-        items: h
-            .items
-            .iter()
-            .map(|w| WorkItem {
-                ins: w.ins.iter().map(|m| map_msg(m, f)).collect(),
-                outs: w.outs.iter().map(|m| map_message(m, f)).collect(),
-            })
-            .collect(),
-        ..h.clone()
-    }
-}
-
-fn map_message(m: &Message, f: &impl Fn(&FutureRef) -> FutureRef) -> Message {
-    let (key, msg) = route(m.clone());
-    let msg = map_msg(&msg, f);
-    match (key, msg) {
-        (Key::Activity(task), Msg::Call { name, input }) => Message::Activity {
-            task: f(&task),
-            name,
-            input,
-        },
-        (Key::Entity(entity), Msg::Request(request)) => Message::Entity { entity, request },
-        (_, Msg::Response { to, result, grant }) => Message::Response { to, result, grant },
-        (_, other) => unreachable!("routed messages keep their kind: {other:?}"),
-    }
-}
-
-fn msg_refs(m: &Msg, pred: &impl Fn(&FutureRef) -> bool) -> bool {
-    use durable_interpreter::hl::message::EntityRequest::*;
-    match m {
-        Msg::Response { to, .. } => pred(to),
-        Msg::Request(Op { reply: Some(r), .. }) | Msg::Request(Lock { reply: r, .. }) => pred(r),
-        _ => false,
-    }
-}
-
-fn map_msg(m: &Msg, f: &impl Fn(&FutureRef) -> FutureRef) -> Msg {
-    use durable_interpreter::hl::message::EntityRequest::*;
-    let mut m = m.clone();
-    match &mut m {
-        Msg::Response { to, .. } => *to = f(to),
-        Msg::Request(Op { reply: Some(r), .. }) | Msg::Request(Lock { reply: r, .. }) => *r = f(r),
-        _ => {}
-    }
-    m
+/// The first instance in storage whose live executions are not numbered densely.
+fn next_renumbering(s: &RuntimeState) -> Option<Renumbering> {
+    s.storage.iter().find_map(|(k, slot)| {
+        let Key::Instance(id) = k else { return None };
+        let execution = match &slot.stored {
+            Stored::Orchestration(OrchRecord::State(o)) => o.execution,
+            Stored::Orchestration(OrchRecord::History(h)) => h.execution,
+            _ => return None,
+        };
+        let mine = |f: &&FutureRef| f.instance == *id;
+        let mut live: Vec<u32> = s.timers.iter().filter(mine).map(|f| f.execution).collect();
+        for (key, other) in &s.storage {
+            if let Key::Activity(t) = key {
+                live.extend(Some(t).filter(mine).map(|f| f.execution));
+            }
+            for m in &other.queue {
+                live.extend(m.futures().into_iter().filter(mine).map(|f| f.execution));
+            }
+            let parent = match &other.stored {
+                Stored::Orchestration(OrchRecord::State(o)) => o.parent.as_ref(),
+                Stored::Orchestration(OrchRecord::History(h)) => h.parent.as_ref(),
+                _ => None,
+            };
+            live.extend(parent.filter(mine).map(|f| f.execution));
+        }
+        Renumbering::plan(id, execution, live)
+    })
 }
 
 impl Protocol for Runtime {
@@ -644,6 +654,7 @@ impl Protocol for Runtime {
             next_input: 0,
             storage,
             workers: Vector::new(),
+            timers: OrdSet::new(),
             used: Used::default(),
             externs: ExternLog::new(),
         }
@@ -721,6 +732,10 @@ impl Protocol for Runtime {
                 out.push((action, self.rule_drop_worker(s, i, true)));
             }
         }
+        for to in &s.timers {
+            let action = RuntimeAction::FireTimer { to: to.clone() };
+            out.push((action, self.rule_timer_fire(s, to)));
+        }
         if b.timeouts {
             for key in s.storage.keys() {
                 if let Key::Activity(task) = key {
@@ -748,20 +763,10 @@ impl Protocol for Runtime {
                         Stored::Orchestration(r) => self.stored_orchestration(id, r),
                         _ => None,
                     };
-                    for m in &slot.queue {
-                        match m {
-                            Msg::Start { name, input } if o.is_none() => {
-                                o = Some(OrchState::new(name.clone(), input.clone()));
-                            }
-                            Msg::Response { to, result, .. } => {
-                                if let Some(o) = &mut o {
-                                    o.deliver(to, result.clone());
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                    if let Some(o) = o {
+                    let queued: Vec<Msg> = slot.queue.iter().cloned().collect();
+                    crate::history::feed(&mut o, &queued);
+                    // A finished sub-orchestration has sent its result and is gone.
+                    if let Some(o) = o.filter(|o| !o.is_finished_sub()) {
                         c.orchestrations.insert(id.clone(), o);
                     }
                 }
@@ -796,6 +801,7 @@ impl Protocol for Runtime {
                 }
             }
         }
+        c.timers = s.timers.clone();
         canonicalize(&mut c);
         Cow::Owned(c)
     }
@@ -815,6 +821,7 @@ impl Protocol for Runtime {
             | LoseCommit { key, .. }
             | Discard { key, .. } => key.to_string(),
             Timeout { task } => Key::Activity(task.clone()).to_string(),
+            FireTimer { to } => to.instance.to_string(),
         }
     }
 

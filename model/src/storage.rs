@@ -3,7 +3,9 @@
 //! only by a successful commit (or a client input, or a timeout).
 
 use durable_interpreter::hl::entity::EntityState;
-use durable_interpreter::hl::message::{EntityRequest, FutureRef, InstanceId, Message};
+use durable_interpreter::hl::message::{
+    EntityRequest, FutureRef, InstanceId, Message, Renumbering,
+};
 use durable_interpreter::hl::orchestration::OrchState;
 use durable_interpreter::value::{args_text, EntityId, Value};
 use imbl::Vector;
@@ -37,8 +39,15 @@ impl fmt::Debug for Key {
 /// A queued message.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub enum Msg {
-    /// Starts an orchestration instance (from the client).
-    Start { name: Arc<str>, input: Value },
+    /// Starts an orchestration instance: from the client, or a sub-orchestration whose result
+    /// answers `parent`.
+    Start {
+        name: Arc<str>,
+        input: Value,
+        parent: Option<FutureRef>,
+    },
+    /// An external event raised to the instance.
+    Event { name: Arc<str>, payload: Value },
     /// A result for one of the instance's futures.
     Response {
         to: FutureRef,
@@ -54,7 +63,8 @@ pub enum Msg {
 impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Msg::Start { name, input } => write!(f, "start {name}{}", args_text(input)),
+            Msg::Start { name, input, .. } => write!(f, "start {name}{}", args_text(input)),
+            Msg::Event { name, payload } => write!(f, "event {name}({payload})"),
             Msg::Response {
                 to, result, grant, ..
             } => match (grant, result) {
@@ -68,15 +78,84 @@ impl fmt::Display for Msg {
     }
 }
 
-/// Where a component's outgoing message goes, and as what.
-pub fn route(m: Message) -> (Key, Msg) {
+/// Where a component's outgoing message goes: a key's queue, or the timer service.
+pub enum Destination {
+    Queue(Key, Msg),
+    Timer(FutureRef),
+}
+
+pub fn route(m: Message) -> Destination {
     match m {
-        Message::Activity { task, name, input } => (Key::Activity(task), Msg::Call { name, input }),
-        Message::Entity { entity, request } => (Key::Entity(entity), Msg::Request(request)),
-        Message::Response { to, result, grant } => (
+        Message::Activity { task, name, input } => {
+            Destination::Queue(Key::Activity(task), Msg::Call { name, input })
+        }
+        Message::Entity { entity, request } => {
+            Destination::Queue(Key::Entity(entity), Msg::Request(request))
+        }
+        Message::Response { to, result, grant } => Destination::Queue(
             Key::Instance(to.instance.clone()),
             Msg::Response { to, result, grant },
         ),
+        Message::Start {
+            instance,
+            name,
+            input,
+            parent,
+        } => Destination::Queue(
+            Key::Instance(instance),
+            Msg::Start {
+                name,
+                input,
+                parent: Some(parent),
+            },
+        ),
+        Message::Timer { to } => Destination::Timer(to),
+    }
+}
+
+impl Msg {
+    /// Every future the message carries.
+    pub fn futures(&self) -> Vec<&FutureRef> {
+        match self {
+            Msg::Start {
+                parent: Some(p), ..
+            } => vec![p],
+            Msg::Response { to, .. } => vec![to],
+            Msg::Request(r) => r.future().into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The message under a renumbering of executions (Canon-Execution).
+    pub fn renumbered(&self, r: &Renumbering) -> Msg {
+        match self {
+            Msg::Start {
+                name,
+                input,
+                parent,
+            } => Msg::Start {
+                name: name.clone(),
+                input: input.clone(),
+                parent: parent.as_ref().map(|p| r.future(p)),
+            },
+            Msg::Response { to, result, grant } => Msg::Response {
+                to: r.future(to),
+                result: result.clone(),
+                grant: *grant,
+            },
+            Msg::Request(q) => Msg::Request(r.request(q)),
+            other => other.clone(),
+        }
+    }
+}
+
+impl Key {
+    pub fn renumbered(&self, r: &Renumbering) -> Key {
+        match self {
+            Key::Instance(i) => Key::Instance(r.id(i)),
+            Key::Activity(t) => Key::Activity(r.future(t)),
+            Key::Entity(e) => Key::Entity(e.clone()),
+        }
     }
 }
 

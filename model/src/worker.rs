@@ -311,6 +311,8 @@ fn orchestration_item(
     } else {
         (o, Vec::new())
     };
+    // A finished sub-orchestration has sent its result: its key goes once its queue is empty.
+    let finished_sub = o.is_finished_sub();
     let (after, outgoing) = match ctx.persistence {
         Persistence::State => (OrchRecord::State(o), produced),
         Persistence::History { resend, .. } => {
@@ -323,7 +325,7 @@ fn orchestration_item(
                         _ => None,
                     })
                     .expect("a new instance's first batch starts it");
-                History::start(name, input, 0)
+                History::start(name, input, 0, o.parent.clone())
             });
             let mut outgoing = if resend {
                 h.recorded_outs()
@@ -340,6 +342,6 @@ fn orchestration_item(
     Phase::Ready(Commit {
         after: Stored::Orchestration(after),
         outgoing,
-        remove_key: false,
+        remove_key: finished_sub,
     })
 }

@@ -85,40 +85,6 @@ impl EntityRequest {
             }
         }
     }
-
-    /// Does this request carry a future of an earlier execution of `instance` than `current`?
-    pub fn refers_to_older(&self, instance: &str, current: u32) -> bool {
-        match self {
-            EntityRequest::Op { reply: Some(r), .. } | EntityRequest::Lock { reply: r, .. } => {
-                &*r.instance == instance && r.execution < current
-            }
-            _ => false,
-        }
-    }
-}
-
-impl EntityRequest {
-    /// Does this request carry a future of `instance`?
-    pub fn mentions(&self, instance: &str) -> bool {
-        match self {
-            EntityRequest::Op { reply: Some(r), .. } | EntityRequest::Lock { reply: r, .. } => {
-                &*r.instance == instance
-            }
-            _ => false,
-        }
-    }
-
-    /// The request with `instance`'s futures of execution `current` renumbered 0.
-    pub fn renumbered(&self, instance: &str, current: u32) -> EntityRequest {
-        let mut r = self.clone();
-        match &mut r {
-            EntityRequest::Op { reply: Some(f), .. } | EntityRequest::Lock { reply: f, .. } => {
-                *f = renumbered(f, instance, current)
-            }
-            _ => {}
-        }
-        r
-    }
 }
 
 impl EntityRequest {
@@ -131,64 +97,151 @@ impl EntityRequest {
             _ => None,
         }
     }
+}
 
-    /// The request with the future it carries (if any) mapped by `f`.
-    pub fn map_future(&self, f: impl Fn(&FutureRef) -> FutureRef) -> EntityRequest {
-        let mut r = self.clone();
-        match &mut r {
-            EntityRequest::Op { reply: Some(x), .. } | EntityRequest::Lock { reply: x, .. } => {
-                *x = f(x)
-            }
-            _ => {}
+/// Canon-Execution for one instance (docs/semantics.md): its current execution and the older
+/// executions with something still in flight, numbered densely in order — with nothing older
+/// in flight the current one becomes 0. The sub-orchestrations an execution started are named
+/// after its number (`t:2:1`), so they are renamed with it (`t:0:1`), descendants included.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Renumbering {
+    pub instance: InstanceId,
+    pub ranks: std::collections::BTreeMap<u32, u32>,
+}
+
+impl Renumbering {
+    /// The renumbering of `instance` whose current execution is `current` and whose other
+    /// executions with something in flight are `live`; `None` if nothing changes.
+    pub fn plan(
+        instance: &InstanceId,
+        current: u32,
+        live: impl IntoIterator<Item = u32>,
+    ) -> Option<Renumbering> {
+        let mut executions: std::collections::BTreeSet<u32> =
+            live.into_iter().filter(|&e| e < current).collect();
+        executions.insert(current);
+        let ranks: std::collections::BTreeMap<u32, u32> = executions
+            .into_iter()
+            .enumerate()
+            .map(|(rank, e)| (e, rank as u32))
+            .collect();
+        ranks.iter().any(|(e, r)| e != r).then(|| Renumbering {
+            instance: instance.clone(),
+            ranks,
+        })
+    }
+
+    /// The new number of one of the instance's executions.
+    pub fn execution(&self, e: u32) -> u32 {
+        self.ranks.get(&e).copied().unwrap_or(e)
+    }
+
+    /// An instance id: a sub-orchestration of a renumbered execution, or one of its
+    /// descendants, is renamed; anything else stays.
+    pub fn id(&self, id: &InstanceId) -> InstanceId {
+        let prefix = format!("{}:", self.instance);
+        let Some(rest) = id.strip_prefix(&prefix) else {
+            return id.clone();
+        };
+        let (exec, tail) = rest.split_once(':').unwrap_or((rest, ""));
+        match exec.parse::<u32>().ok().and_then(|e| self.ranks.get(&e)) {
+            Some(rank) => Arc::from(format!("{prefix}{rank}:{tail}")),
+            None => id.clone(),
         }
-        r
     }
-}
 
-/// Canon-Execution's renumbering of one instance: its current execution and the older
-/// executions that still have a message in flight, numbered densely in order (0, 1, ...), so
-/// the current one becomes the count of the older ones. `None` if nothing changes.
-pub fn execution_ranks(
-    current: u32,
-    older_in_flight: impl IntoIterator<Item = u32>,
-) -> Option<std::collections::BTreeMap<u32, u32>> {
-    let mut live: std::collections::BTreeSet<u32> = older_in_flight
-        .into_iter()
-        .filter(|&e| e < current)
-        .collect();
-    live.insert(current);
-    let ranks: std::collections::BTreeMap<u32, u32> = live
-        .into_iter()
-        .enumerate()
-        .map(|(rank, e)| (e, rank as u32))
-        .collect();
-    ranks.iter().any(|(e, r)| e != r).then_some(ranks)
-}
-
-/// `f` with its execution renumbered by `ranks` if it is a future of `instance`.
-pub fn reranked(
-    f: &FutureRef,
-    instance: &str,
-    ranks: &std::collections::BTreeMap<u32, u32>,
-) -> FutureRef {
-    match ranks.get(&f.execution) {
-        Some(&execution) if &*f.instance == instance => FutureRef {
-            execution,
-            ..f.clone()
-        },
-        _ => f.clone(),
-    }
-}
-
-/// `f` renumbered to execution 0 if it is `instance`'s future of execution `current`.
-pub fn renumbered(f: &FutureRef, instance: &str, current: u32) -> FutureRef {
-    if &*f.instance == instance && f.execution == current {
+    pub fn future(&self, f: &FutureRef) -> FutureRef {
         FutureRef {
-            execution: 0,
-            ..f.clone()
+            instance: self.id(&f.instance),
+            execution: if f.instance == self.instance {
+                self.execution(f.execution)
+            } else {
+                f.execution
+            },
+            counter: f.counter,
         }
-    } else {
-        f.clone()
+    }
+
+    pub fn origin(&self, o: &Origin) -> Origin {
+        match o {
+            Origin::Instance(i) => Origin::Instance(self.id(i)),
+            other => other.clone(),
+        }
+    }
+
+    pub fn request(&self, r: &EntityRequest) -> EntityRequest {
+        match r {
+            EntityRequest::Op {
+                origin,
+                op,
+                arg,
+                reply,
+            } => EntityRequest::Op {
+                origin: self.origin(origin),
+                op: op.clone(),
+                arg: arg.clone(),
+                reply: reply.as_ref().map(|f| self.future(f)),
+            },
+            EntityRequest::Lock {
+                owner,
+                lockset,
+                index,
+                reply,
+            } => EntityRequest::Lock {
+                owner: self.id(owner),
+                lockset: lockset.clone(),
+                index: *index,
+                reply: self.future(reply),
+            },
+            EntityRequest::Release { owner } => EntityRequest::Release {
+                owner: self.id(owner),
+            },
+        }
+    }
+
+    pub fn message(&self, m: &Message) -> Message {
+        match m {
+            Message::Activity { task, name, input } => Message::Activity {
+                task: self.future(task),
+                name: name.clone(),
+                input: input.clone(),
+            },
+            Message::Entity { entity, request } => Message::Entity {
+                entity: entity.clone(),
+                request: self.request(request),
+            },
+            Message::Response { to, result, grant } => Message::Response {
+                to: self.future(to),
+                result: result.clone(),
+                grant: *grant,
+            },
+            Message::Start {
+                instance,
+                name,
+                input,
+                parent,
+            } => Message::Start {
+                instance: self.id(instance),
+                name: name.clone(),
+                input: input.clone(),
+                parent: self.future(parent),
+            },
+            Message::Timer { to } => Message::Timer {
+                to: self.future(to),
+            },
+        }
+    }
+}
+
+impl Message {
+    /// Every future the message carries.
+    pub fn futures(&self) -> Vec<&FutureRef> {
+        match self {
+            Message::Activity { task, .. } => vec![task],
+            Message::Entity { request, .. } => request.future().into_iter().collect(),
+            Message::Response { to, .. } | Message::Timer { to } => vec![to],
+            Message::Start { parent, .. } => vec![parent],
+        }
     }
 }
 
@@ -224,12 +277,22 @@ pub enum Message {
         entity: EntityId,
         request: EntityRequest,
     },
-    /// The result for a future: of an activity or an entity call, or a lock grant.
+    /// The result for a future: of an activity, an entity call or a sub-orchestration, a
+    /// timer's firing, or a lock grant.
     Response {
         to: FutureRef,
         result: Result<Value, Value>,
         grant: bool,
     },
+    /// Starts sub-orchestration `instance`, whose result answers `parent`.
+    Start {
+        instance: InstanceId,
+        name: Arc<str>,
+        input: Value,
+        parent: FutureRef,
+    },
+    /// Schedules a durable timer, whose firing answers `to`.
+    Timer { to: FutureRef },
 }
 
 impl fmt::Display for Message {
@@ -244,6 +307,13 @@ impl fmt::Display for Message {
                 (false, Ok(v)) => write!(f, "{v} to {to}"),
                 (false, Err(e)) => write!(f, "error {e} to {to}"),
             },
+            Message::Start {
+                instance,
+                name,
+                input,
+                ..
+            } => write!(f, "start {instance} = {name}{}", args_text(input)),
+            Message::Timer { to } => write!(f, "timer for {to}"),
         }
     }
 }

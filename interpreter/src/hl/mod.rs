@@ -17,7 +17,7 @@ use crate::value::{EntityId, Value};
 use activity::{ActivityState, ActivityStep};
 use choice::{enumerate, replay, Choices};
 use entity::{servable, EntityState};
-use imbl::{OrdMap, Vector};
+use imbl::{OrdMap, OrdSet, Vector};
 use message::{EntityRequest, ExternCall, FutureRef, InstanceId, Message, Origin};
 use orchestration::{OrchOptions, OrchState};
 use std::fmt;
@@ -38,6 +38,8 @@ pub struct Config {
     pub orchestrations: OrdMap<InstanceId, OrchState>,
     pub activities: OrdMap<FutureRef, ActivityState>,
     pub entities: OrdMap<EntityId, EntityCfg>,
+    /// Durable timers set and not fired yet, by the future their firing answers.
+    pub timers: OrdSet<FutureRef>,
 }
 
 /// Every extern call made so far, as a multiset of (service, argument). Part of every
@@ -66,6 +68,9 @@ impl fmt::Display for Config {
         }
         for (task, a) in &self.activities {
             writeln!(f, "activity {task}: {a}")?;
+        }
+        for t in &self.timers {
+            writeln!(f, "timer for {t}")?;
         }
         for (id, e) in &self.entities {
             write!(f, "{id} = {}", e.state)?;
@@ -133,6 +138,9 @@ pub enum Action {
     Timeout {
         task: FutureRef,
     },
+    FireTimer {
+        to: FutureRef,
+    },
     Serve {
         entity: EntityId,
         origin: Origin,
@@ -162,6 +170,7 @@ impl fmt::Display for Action {
                 write!(f, "run activity {task}{}", choices_text(choices))
             }
             Action::Timeout { task } => write!(f, "timeout activity {task}"),
+            Action::FireTimer { to } => write!(f, "fire timer {to}"),
             Action::Serve {
                 entity,
                 origin,
@@ -248,6 +257,10 @@ impl Hl {
                 out.push((action, self.rule_activity_timeout(s, task)));
             }
         }
+        for to in &c.timers {
+            let action = Action::FireTimer { to: to.clone() };
+            out.push((action, self.rule_timer_fire(s, to)));
+        }
         for (id, e) in &c.entities {
             for i in servable(&e.state, &e.queue, true) {
                 let origin = e.queue[i].origin();
@@ -280,6 +293,7 @@ impl Hl {
             }
             Action::Timeout { task } => (self.opts.timeouts && c.activities.contains_key(task))
                 .then(|| self.rule_activity_timeout(s, task)),
+            Action::FireTimer { to } => c.timers.contains(to).then(|| self.rule_timer_fire(s, to)),
             Action::Serve {
                 entity,
                 origin,
@@ -323,7 +337,16 @@ impl Hl {
                 };
                 self.enqueue(c, entity, request);
             }
-            Input::Raise { .. } => {}
+            Input::Raise {
+                instance,
+                event,
+                arg,
+            } => {
+                // Event-Deliver: an event for an absent or finished instance is dropped.
+                if let Some(o) = c.orchestrations.get_mut(instance) {
+                    o.deliver_event(event, arg.clone());
+                }
+            }
         }
         next
     }
@@ -339,7 +362,12 @@ impl Hl {
     ) -> HlState {
         let step = orchestration::step(&self.spec, self.orch_opts(), id, o, ch);
         let mut next = s.clone();
-        next.config.orchestrations.insert(id.clone(), step.state);
+        // Sub-Complete: a finished sub-orchestration sends its result and is removed.
+        if step.state.is_finished_sub() {
+            next.config.orchestrations.remove(id);
+        } else {
+            next.config.orchestrations.insert(id.clone(), step.state);
+        }
         self.send(&mut next.config, step.sent);
         canonicalize(&mut next.config);
         next
@@ -394,6 +422,23 @@ impl Hl {
         next
     }
 
+    /// Timer-Fire: a durable timer fires at any later step, in any order with other timers and
+    /// deliveries; its future gets `()`.
+    fn rule_timer_fire(&self, s: &HlState, to: &FutureRef) -> HlState {
+        let mut next = s.clone();
+        next.config.timers.remove(to);
+        self.send(
+            &mut next.config,
+            vec![Message::Response {
+                to: to.clone(),
+                result: Ok(Value::Unit),
+                grant: false,
+            }],
+        );
+        canonicalize(&mut next.config);
+        next
+    }
+
     /// Entity-Op, Lock-Grant, Lock-Forward, Lock-Release: an entity serves request `i` of
     /// its queue (chosen by [`servable`]).
     fn rule_entity_serve(
@@ -430,10 +475,23 @@ impl Hl {
                     c.activities.insert(task, ActivityState::new(name, input));
                 }
                 Message::Entity { entity, request } => self.enqueue(c, &entity, request),
-                Message::Response { to, result, .. } => {
+                Message::Response { to, result, grant } => {
                     if let Some(o) = c.orchestrations.get_mut(&to.instance) {
-                        o.deliver(&to, result);
+                        o.deliver(&to, result, grant);
                     }
+                }
+                Message::Start {
+                    instance,
+                    name,
+                    input,
+                    parent,
+                } => {
+                    c.orchestrations
+                        .entry(instance)
+                        .or_insert_with(|| OrchState::sub(name, input, parent));
+                }
+                Message::Timer { to } => {
+                    c.timers.insert(to);
                 }
             }
         }
@@ -470,52 +528,46 @@ impl Hl {
 /// one becomes 0 when nothing older is in flight — so that continue-as-new loops do not make
 /// the state space infinite, even while a stale message stays in flight.
 pub fn canonicalize(c: &mut Config) {
-    let plans: Vec<(InstanceId, std::collections::BTreeMap<u32, u32>)> = c
-        .orchestrations
-        .iter()
-        .filter(|(_, o)| o.execution > 0)
-        .filter_map(|(id, o)| {
-            let mine = |f: &FutureRef| f.instance == *id;
-            let older = c
-                .activities
-                .keys()
-                .filter(|t| mine(t))
-                .map(|t| t.execution)
-                .chain(c.entities.values().flat_map(|e| {
-                    e.queue
-                        .iter()
-                        .filter_map(|r| r.future().filter(|f| mine(f)).map(|f| f.execution))
-                }));
-            message::execution_ranks(o.execution, older).map(|ranks| (id.clone(), ranks))
-        })
-        .collect();
-    for (id, ranks) in plans {
-        if let Some(o) = c.orchestrations.get_mut(&id) {
-            o.execution = ranks[&o.execution];
+    while let Some(plan) = next_renumbering(c) {
+        let r = &plan;
+        let orchestrations = std::mem::take(&mut c.orchestrations);
+        for (id, mut o) in orchestrations {
+            if id == r.instance {
+                o.execution = r.execution(o.execution);
+            }
+            o.parent = o.parent.as_ref().map(|p| r.future(p));
+            c.orchestrations.insert(r.id(&id), o);
         }
-        let tasks: Vec<FutureRef> = c
+        let activities = std::mem::take(&mut c.activities);
+        for (t, a) in activities {
+            c.activities.insert(r.future(&t), a);
+        }
+        let entities = std::mem::take(&mut c.entities);
+        for (id, mut e) in entities {
+            e.queue = e.queue.iter().map(|q| r.request(q)).collect();
+            e.state.owner = e.state.owner.as_ref().map(|o| r.id(o));
+            c.entities.insert(id, e);
+        }
+        c.timers = c.timers.iter().map(|t| r.future(t)).collect();
+    }
+}
+
+/// The first instance whose executions are not numbered densely, and how to renumber it.
+fn next_renumbering(c: &Config) -> Option<message::Renumbering> {
+    c.orchestrations.iter().find_map(|(id, o)| {
+        let mine = |f: &FutureRef| f.instance == *id;
+        let live = c
             .activities
             .keys()
-            .filter(|t| t.instance == id)
-            .cloned()
-            .collect();
-        for t in tasks {
-            let a = c.activities.remove(&t).expect("listed above");
-            c.activities.insert(message::reranked(&t, &id, &ranks), a);
-        }
-        let touched: Vec<EntityId> = c
-            .entities
-            .iter()
-            .filter(|(_, e)| e.queue.iter().any(|r| r.mentions(&id)))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in touched {
-            let e = c.entities.get_mut(&k).expect("listed above");
-            e.queue = e
-                .queue
-                .iter()
-                .map(|r| r.map_future(|f| message::reranked(f, &id, &ranks)))
-                .collect();
-        }
-    }
+            .chain(c.timers.iter())
+            .chain(c.orchestrations.values().filter_map(|x| x.parent.as_ref()))
+            .chain(
+                c.entities
+                    .values()
+                    .flat_map(|e| e.queue.iter().filter_map(|q| q.future())),
+            )
+            .filter(|f| mine(f))
+            .map(|f| f.execution);
+        message::Renumbering::plan(id, o.execution, live)
+    })
 }

@@ -7,7 +7,7 @@ use super::message::{EntityRequest, FutureRef, InstanceId, Message, Origin};
 use crate::eval::{error, Machine, Request, Runner, Yield};
 use crate::load::Spec;
 use crate::value::{EntityId, Value};
-use imbl::OrdMap;
+use imbl::{OrdMap, Vector};
 use std::sync::Arc;
 
 /// One orchestration instance.
@@ -23,6 +23,19 @@ pub struct OrchState {
     pub resolved: OrdMap<u32, Result<Value, Value>>,
     /// The critical section it is acquiring or holds.
     pub lock: Option<LockCtx>,
+    /// For a sub-orchestration: the parent's future its result answers.
+    pub parent: Option<FutureRef>,
+    /// How many results, events and timer firings this execution has received (`now()`).
+    pub delivered: u32,
+    /// When each resolved future's result arrived (its `delivered` count), for `await_any`.
+    pub arrival: OrdMap<u32, u32>,
+    /// How many sub-orchestrations this execution has started (their ids count them).
+    pub subs: u32,
+    /// Events delivered that no `event(name)` future has taken yet, per name, in arrival order,
+    /// with when they arrived.
+    pub events: OrdMap<Arc<str>, Vector<(Value, u32)>>,
+    /// `event(name)` futures waiting for an event, per name, in creation order.
+    pub waiting: OrdMap<Arc<str>, Vector<u32>>,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -39,6 +52,10 @@ pub enum Run {
     Start(Value),
     /// Suspended at `await` of this future.
     Await(Machine, u32),
+    /// Suspended at `await_all` of these elements (futures and values).
+    AwaitAll(Machine, Vec<Value>),
+    /// Suspended at `await_any` of these elements (all futures).
+    AwaitAny(Machine, Vec<Value>),
 }
 
 /// A critical section (DESIGN.md §5).
@@ -82,6 +99,32 @@ impl OrchState {
             counter: 0,
             resolved: OrdMap::new(),
             lock: None,
+            parent: None,
+            delivered: 0,
+            arrival: OrdMap::new(),
+            subs: 0,
+            events: OrdMap::new(),
+            waiting: OrdMap::new(),
+        }
+    }
+
+    /// A sub-orchestration whose result answers `parent`.
+    pub fn sub(name: Arc<str>, input: Value, parent: FutureRef) -> OrchState {
+        OrchState {
+            parent: Some(parent),
+            ..OrchState::new(name, input)
+        }
+    }
+
+    /// A finished sub-orchestration: removed once its result is sent to its parent.
+    pub fn is_finished_sub(&self) -> bool {
+        self.parent.is_some() && !self.is_running()
+    }
+
+    fn is_resolved(&self, v: &Value) -> bool {
+        match v {
+            Value::Future(n) => self.resolved.contains_key(n),
+            _ => true,
         }
     }
 
@@ -94,17 +137,51 @@ impl OrchState {
         match &self.status {
             Status::Running(Run::Start(_)) => true,
             Status::Running(Run::Await(_, f)) => self.resolved.contains_key(f),
+            Status::Running(Run::AwaitAll(_, items)) => items.iter().all(|v| self.is_resolved(v)),
+            Status::Running(Run::AwaitAny(_, items)) => items
+                .iter()
+                .any(|v| matches!(v, Value::Future(n) if self.resolved.contains_key(n))),
             _ => false,
         }
     }
 
     /// Delivers a result to one of its futures; a result for another execution, or for a
     /// finished instance, is dropped (rule Deliver). True if it was taken.
-    pub fn deliver(&mut self, to: &FutureRef, result: Result<Value, Value>) -> bool {
+    pub fn deliver(&mut self, to: &FutureRef, result: Result<Value, Value>, grant: bool) -> bool {
         if to.execution != self.execution || !self.is_running() {
             return false;
         }
+        if !grant {
+            self.delivered += 1;
+            self.arrival.insert(to.counter, self.delivered);
+        }
         self.resolved.insert(to.counter, result);
+        true
+    }
+
+    /// Delivers an external event (rule Event-Deliver): the oldest `event(name)` future waiting
+    /// takes it, or it is buffered. Dropped by a finished instance.
+    pub fn deliver_event(&mut self, name: &Arc<str>, payload: Value) -> bool {
+        if !self.is_running() {
+            return false;
+        }
+        self.delivered += 1;
+        let seq = self.delivered;
+        let waiter = self.waiting.get_mut(name).and_then(|w| w.pop_front());
+        if self.waiting.get(name).is_some_and(|w| w.is_empty()) {
+            self.waiting.remove(name);
+        }
+        match waiter {
+            Some(n) => {
+                self.resolved.insert(n, Ok(payload));
+                self.arrival.insert(n, seq);
+            }
+            None => self
+                .events
+                .entry(name.clone())
+                .or_default()
+                .push_back((payload, seq)),
+        }
         true
     }
 
@@ -121,11 +198,8 @@ impl OrchState {
         )
     }
 
-    /// Answers `await f` from the resolved futures; the call it awaited is no longer pending.
-    fn answer_await(&mut self, runner: &mut Runner, f: u32) -> bool {
-        let Some(result) = self.resolved.get(&f).cloned() else {
-            return false;
-        };
+    /// The call whose future `f` is has been awaited: it is no longer pending.
+    fn awaited(&mut self, f: u32) {
         if let Some(lock) = &mut self.lock {
             let done: Vec<EntityId> = lock
                 .pending
@@ -137,8 +211,86 @@ impl OrchState {
                 lock.pending.remove(&e);
             }
         }
+    }
+
+    /// Answers `await f` from the resolved futures.
+    fn answer_await(&mut self, runner: &mut Runner, f: u32) -> bool {
+        let Some(result) = self.resolved.get(&f).cloned() else {
+            return false;
+        };
+        self.awaited(f);
         match result {
             Ok(v) => runner.give(v),
+            Err(e) => runner.raise(e),
+        }
+        true
+    }
+
+    /// Answers `await_all(items)` once every future in it has its result: the list of values,
+    /// or the error of the first failed future in list order.
+    fn answer_all(&mut self, runner: &mut Runner, items: &[Value]) -> bool {
+        if !items.iter().all(|v| self.is_resolved(v)) {
+            return false;
+        }
+        let mut values = Vec::with_capacity(items.len());
+        let mut failure = None;
+        for v in items {
+            match v {
+                Value::Future(n) => {
+                    self.awaited(*n);
+                    match &self.resolved[n] {
+                        Ok(x) => values.push(x.clone()),
+                        Err(e) => {
+                            failure.get_or_insert(e.clone());
+                        }
+                    }
+                }
+                other => values.push(other.clone()),
+            }
+        }
+        match failure {
+            Some(e) => runner.raise(e),
+            None => match Value::list(values.into_iter().collect()) {
+                Ok(l) => runner.give(l),
+                Err(_) => runner.raise(crate::eval::recursion_error()),
+            },
+        }
+        true
+    }
+
+    /// Answers `await_any(items)` once something in it is done: `(index, value)` of the element
+    /// delivered first — a value counts as delivered before any future — or its error.
+    fn answer_any(&mut self, runner: &mut Runner, items: &[Value]) -> bool {
+        let first_value = items.iter().position(|v| !matches!(v, Value::Future(_)));
+        let winner = first_value.or_else(|| {
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| match v {
+                    Value::Future(n) => self.arrival.get(n).map(|seq| (*seq, i)).or_else(|| {
+                        // A lock grant has no arrival; no code can await one.
+                        self.resolved.contains_key(n).then_some((0, i))
+                    }),
+                    _ => None,
+                })
+                .min()
+                .map(|(_, i)| i)
+        });
+        let Some(i) = winner else {
+            return false;
+        };
+        let result = match &items[i] {
+            Value::Future(n) => {
+                self.awaited(*n);
+                self.resolved[n].clone()
+            }
+            v => Ok(v.clone()),
+        };
+        match result {
+            Ok(v) => match Value::tuple(vec![Value::Int(i as i64), v]) {
+                Ok(t) => runner.give(t),
+                Err(_) => runner.raise(crate::eval::recursion_error()),
+            },
             Err(e) => runner.raise(e),
         }
         true
@@ -155,6 +307,12 @@ impl std::fmt::Display for OrchState {
         match &self.status {
             Status::Running(Run::Start(input)) => write!(f, ": not started, input {input}")?,
             Status::Running(Run::Await(_, n)) => write!(f, ": running, awaiting future {n}")?,
+            Status::Running(Run::AwaitAll(_, items)) => {
+                write!(f, ": running, awaiting all of {}", futures_text(items))?
+            }
+            Status::Running(Run::AwaitAny(_, items)) => {
+                write!(f, ": running, awaiting any of {}", futures_text(items))?
+            }
             Status::Completed(v) => write!(f, ": completed {v}")?,
             Status::Failed(e) => write!(f, ": failed {e}")?,
         }
@@ -178,6 +336,17 @@ impl std::fmt::Display for OrchState {
         }
         Ok(())
     }
+}
+
+fn futures_text(items: &[Value]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|v| match v {
+            Value::Future(n) => format!("future {n}"),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
 }
 
 impl std::fmt::Debug for OrchState {
@@ -205,8 +374,15 @@ fn lock_rule(message: impl AsRef<str>) -> Value {
 /// What the driver does after answering a request.
 enum Flow {
     Continue,
-    Suspend(u32),
+    Suspend(Awaiting),
     ContinueAsNew(Value),
+}
+
+/// What a suspended orchestration waits for.
+enum Awaiting {
+    One(u32),
+    All(Vec<Value>),
+    Any(Vec<Value>),
 }
 
 /// Runs orchestration `id` from its current point to its next effect point (rule Orch-Step).
@@ -235,6 +411,20 @@ pub fn step(
             }
             r
         }
+        Run::AwaitAll(m, items) => {
+            let mut r = Runner::resume(&m);
+            if !st.answer_all(&mut r, &items) {
+                return OrchStep { state: st, sent };
+            }
+            r
+        }
+        Run::AwaitAny(m, items) => {
+            let mut r = Runner::resume(&m);
+            if !st.answer_any(&mut r, &items) {
+                return OrchStep { state: st, sent };
+            }
+            r
+        }
     };
     loop {
         match runner.run(&spec.defs) {
@@ -252,21 +442,40 @@ pub fn step(
             Yield::Request(req) => {
                 match request(opts, id, &mut st, req, &mut runner, &mut sent, choices) {
                     Flow::Continue => {}
-                    Flow::Suspend(f) => {
-                        st.status = Status::Running(Run::Await(runner.suspend(), f));
+                    Flow::Suspend(at) => {
+                        let m = runner.suspend();
+                        st.status = Status::Running(match at {
+                            Awaiting::One(f) => Run::Await(m, f),
+                            Awaiting::All(items) => Run::AwaitAll(m, items),
+                            Awaiting::Any(items) => Run::AwaitAny(m, items),
+                        });
                         break;
                     }
                     Flow::ContinueAsNew(input) => {
-                        st.execution += 1;
-                        st.counter = 0;
-                        st.resolved = OrdMap::new();
-                        st.lock = None;
-                        st.status = Status::Running(Run::Start(input));
+                        // A new execution: same id, parent and origin; nothing else carries over
+                        // (buffered events are dropped).
+                        st = OrchState {
+                            execution: st.execution + 1,
+                            parent: st.parent.clone(),
+                            ..OrchState::new(st.name.clone(), input)
+                        };
                         break;
                     }
                 }
             }
         }
+    }
+    if let (Some(parent), Status::Completed(v) | Status::Failed(v)) = (&st.parent, &st.status) {
+        let result = if matches!(st.status, Status::Completed(_)) {
+            Ok(v.clone())
+        } else {
+            Err(v.clone())
+        };
+        sent.push(Message::Response {
+            to: parent.clone(),
+            result,
+            grant: false,
+        });
     }
     OrchStep { state: st, sent }
 }
@@ -291,8 +500,116 @@ fn request(
             if st.answer_await(runner, f) {
                 Flow::Continue
             } else {
-                Flow::Suspend(f)
+                Flow::Suspend(Awaiting::One(f))
             }
+        }
+        Request::AwaitAll(list) => {
+            let Some(items) = list.elements() else {
+                return raise(
+                    runner,
+                    error(
+                        "type",
+                        format!("`await_all` takes a list, got {}", list.kind_name()),
+                    ),
+                );
+            };
+            if st.answer_all(runner, &items) {
+                Flow::Continue
+            } else {
+                Flow::Suspend(Awaiting::All(items))
+            }
+        }
+        Request::AwaitAny(list) => {
+            let Some(items) = list.elements() else {
+                return raise(
+                    runner,
+                    error(
+                        "type",
+                        format!("`await_any` takes a list, got {}", list.kind_name()),
+                    ),
+                );
+            };
+            if items.is_empty() {
+                return raise(runner, error("type", "`await_any` of an empty list"));
+            }
+            if st.answer_any(runner, &items) {
+                Flow::Continue
+            } else {
+                Flow::Suspend(Awaiting::Any(items))
+            }
+        }
+        Request::CallOrchestration(name, arg) => {
+            if st.lock.is_some() {
+                return raise(
+                    runner,
+                    lock_rule(format!(
+                        "sub-orchestration `{name}` called inside a critical section"
+                    )),
+                );
+            }
+            let input = match data(arg, "a sub-orchestration's input") {
+                Ok(v) => v,
+                Err(e) => return raise(runner, e),
+            };
+            let (n, parent) = st.future(id, opts.id_base);
+            st.subs += 1;
+            let instance: InstanceId = Arc::from(format!("{id}:{}:{}", st.execution, st.subs));
+            sent.push(Message::Start {
+                instance,
+                name,
+                input,
+                parent,
+            });
+            runner.give(Value::Future(n));
+            Flow::Continue
+        }
+        Request::Timer(seconds) => {
+            if !matches!(seconds, Value::Int(_)) {
+                return raise(
+                    runner,
+                    error(
+                        "type",
+                        format!(
+                            "`timer` takes a number of seconds, got {}",
+                            seconds.kind_name()
+                        ),
+                    ),
+                );
+            }
+            let (n, to) = st.future(id, opts.id_base);
+            sent.push(Message::Timer { to });
+            runner.give(Value::Future(n));
+            Flow::Continue
+        }
+        Request::Event(name) => {
+            let Value::Str(name) = name else {
+                return raise(
+                    runner,
+                    error(
+                        "type",
+                        format!("`event` takes an event name, got {}", name.kind_name()),
+                    ),
+                );
+            };
+            let n = st.counter;
+            st.counter += 1;
+            let buffered = st.events.get_mut(&name).and_then(|q| q.pop_front());
+            if st.events.get(&name).is_some_and(|q| q.is_empty()) {
+                st.events.remove(&name);
+            }
+            match buffered {
+                Some((payload, seq)) => {
+                    st.resolved.insert(n, Ok(payload));
+                    st.arrival.insert(n, seq);
+                }
+                None => st.waiting.entry(name).or_default().push_back(n),
+            }
+            runner.give(Value::Future(n));
+            Flow::Continue
+        }
+        Request::Now => {
+            runner.give(Value::Int(i64::from(st.delivered)));
+            Flow::Continue
         }
         Request::CallActivity(name, arg) => {
             if st.lock.is_some() && !opts.lock_activities {
