@@ -775,8 +775,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
     }
 }
 
+/// A construct's name and its text nested n levels deep.
+type Form = (&'static str, fn(usize) -> String);
+
 /// Forms nested `n` levels deep, each a valid spec for every `n`.
-fn nestable_forms() -> Vec<(&'static str, fn(usize) -> String)> {
+fn nestable_forms() -> Vec<Form> {
     vec![
         ("parentheses", |n| {
             format!("def f(x) = {}x{}", "(".repeat(n), ")".repeat(n))

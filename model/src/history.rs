@@ -54,6 +54,17 @@ pub struct Divergence {
     pub continued: bool,
 }
 
+impl Divergence {
+    pub fn renumbered(&self, r: &Renumbering) -> Divergence {
+        Divergence {
+            instance: r.id(&self.instance),
+            recorded: self.recorded.iter().map(|m| r.message(m)).collect(),
+            produced: self.produced.iter().map(|m| r.message(m)).collect(),
+            ..self.clone()
+        }
+    }
+}
+
 fn list(ms: &[Message]) -> String {
     if ms.is_empty() {
         "nothing".into()

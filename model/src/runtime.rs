@@ -559,12 +559,9 @@ impl Runtime {
         }
     }
 
-    /// Canon-Execution at quiescent points: with no worker in flight, storage is renumbered
-    /// as HL's configuration would be.
+    /// Canon-Execution after every step, over storage, the timers and the workers.
     fn quiesce(&self, mut s: RuntimeState) -> RuntimeState {
-        if s.workers.is_empty() {
-            renumber_executions(&mut s);
-        }
+        renumber_executions(&mut s);
         s
     }
 }
@@ -577,62 +574,47 @@ fn worker_order(w: &Worker) -> (Key, u64) {
     (w.key.clone(), h.finish())
 }
 
-/// Canon-Execution in storage, as `hl::canonicalize` does for a configuration: each
-/// instance's live executions are renumbered densely, with the sub-orchestrations they named.
+/// Canon-Execution, as `hl::canonicalize` does for a configuration: each instance's live
+/// executions are renumbered densely, with the sub-orchestrations they named, everywhere in
+/// the state — storage, timers and workers.
 fn renumber_executions(s: &mut RuntimeState) {
     while let Some(r) = next_renumbering(s) {
         let old = std::mem::take(&mut s.storage);
-        for (key, mut slot) in old {
+        for (key, slot) in old {
             let own = matches!(&key, Key::Instance(i) if *i == r.instance);
-            slot.queue = slot.queue.iter().map(|m| m.renumbered(&r)).collect();
-            slot.stored = match slot.stored {
-                Stored::Orchestration(OrchRecord::State(mut o)) => {
-                    if own {
-                        o.execution = r.execution(o.execution);
-                    }
-                    o.parent = o.parent.as_ref().map(|p| r.future(p));
-                    Stored::Orchestration(OrchRecord::State(o))
-                }
-                Stored::Orchestration(OrchRecord::History(h)) => {
-                    Stored::Orchestration(OrchRecord::History(h.renumbered(&r, own)))
-                }
-                Stored::Entity(mut e) => {
-                    e.owner = e.owner.as_ref().map(|o| r.id(o));
-                    Stored::Entity(e)
-                }
-                Stored::Nothing => Stored::Nothing,
+            let slot = Slot {
+                queue: slot.queue.iter().map(|m| m.renumbered(&r)).collect(),
+                stored: slot.stored.renumbered(&r, own),
             };
             s.storage.insert(key.renumbered(&r), slot);
         }
         s.timers = s.timers.iter().map(|t| r.future(t)).collect();
+        let workers: Vec<Worker> = s.workers.iter().map(|w| w.renumbered(&r)).collect();
+        s.workers = Vector::new();
+        for w in workers {
+            Runtime::add_worker(s, w);
+        }
     }
 }
 
-/// The first instance in storage whose live executions are not numbered densely.
+/// The first instance whose live executions are not numbered densely.
 fn next_renumbering(s: &RuntimeState) -> Option<Renumbering> {
     s.storage.iter().find_map(|(k, slot)| {
         let Key::Instance(id) = k else { return None };
-        let execution = match &slot.stored {
-            Stored::Orchestration(OrchRecord::State(o)) => o.execution,
-            Stored::Orchestration(OrchRecord::History(h)) => h.execution,
-            _ => return None,
-        };
+        let execution = slot.stored.execution()?;
         let mine = |f: &&FutureRef| f.instance == *id;
-        let mut live: Vec<u32> = s.timers.iter().filter(mine).map(|f| f.execution).collect();
+        let mut live: Vec<&FutureRef> = s.timers.iter().collect();
         for (key, other) in &s.storage {
             if let Key::Activity(t) = key {
-                live.extend(Some(t).filter(mine).map(|f| f.execution));
+                live.push(t);
             }
-            for m in &other.queue {
-                live.extend(m.futures().into_iter().filter(mine).map(|f| f.execution));
-            }
-            let parent = match &other.stored {
-                Stored::Orchestration(OrchRecord::State(o)) => o.parent.as_ref(),
-                Stored::Orchestration(OrchRecord::History(h)) => h.parent.as_ref(),
-                _ => None,
-            };
-            live.extend(parent.filter(mine).map(|f| f.execution));
+            live.extend(other.queue.iter().flat_map(|m| m.futures()));
+            live.extend(other.stored.futures());
         }
+        for w in &s.workers {
+            live.extend(w.futures());
+        }
+        let live = live.into_iter().filter(mine).map(|f| f.execution);
         Renumbering::plan(id, execution, live)
     })
 }

@@ -187,6 +187,57 @@ impl fmt::Display for Stored {
     }
 }
 
+impl Stored {
+    /// The stored state under a renumbering of executions; `own` when it is the renumbered
+    /// instance's own state.
+    pub fn renumbered(&self, r: &Renumbering, own: bool) -> Stored {
+        match self {
+            Stored::Orchestration(OrchRecord::State(o)) => {
+                let mut o = o.clone();
+                if own {
+                    o.execution = r.execution(o.execution);
+                }
+                o.parent = o.parent.as_ref().map(|p| r.future(p));
+                Stored::Orchestration(OrchRecord::State(o))
+            }
+            Stored::Orchestration(OrchRecord::History(h)) => {
+                Stored::Orchestration(OrchRecord::History(h.renumbered(r, own)))
+            }
+            Stored::Entity(e) => Stored::Entity(EntityState {
+                value: e.value.clone(),
+                owner: e.owner.as_ref().map(|o| r.id(o)),
+            }),
+            Stored::Nothing => Stored::Nothing,
+        }
+    }
+
+    /// Every future the stored state refers to: a sub-orchestration's parent, and what a
+    /// history recorded.
+    pub fn futures(&self) -> Vec<&FutureRef> {
+        match self {
+            Stored::Orchestration(OrchRecord::State(o)) => o.parent.iter().collect(),
+            Stored::Orchestration(OrchRecord::History(h)) => {
+                let mut out: Vec<&FutureRef> = h.parent.iter().collect();
+                for w in &h.items {
+                    out.extend(w.ins.iter().flat_map(|m| m.futures()));
+                    out.extend(w.outs.iter().flat_map(|m| m.futures()));
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The execution number of a stored orchestration.
+    pub fn execution(&self) -> Option<u32> {
+        match self {
+            Stored::Orchestration(OrchRecord::State(o)) => Some(o.execution),
+            Stored::Orchestration(OrchRecord::History(h)) => Some(h.execution),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Slot {
     pub queue: Vector<Msg>,

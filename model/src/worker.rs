@@ -6,7 +6,9 @@ use crate::storage::{Key, Msg, OrchRecord, Slot, Stored};
 use durable_interpreter::hl::activity::ActivityState;
 use durable_interpreter::hl::choice::Choices;
 use durable_interpreter::hl::entity::{self, servable, EntityState};
-use durable_interpreter::hl::message::{EntityRequest, ExternCall, InstanceId, Message};
+use durable_interpreter::hl::message::{
+    EntityRequest, ExternCall, FutureRef, InstanceId, Message, Renumbering,
+};
 use durable_interpreter::hl::orchestration::{self, OrchOptions};
 use durable_interpreter::load::Spec;
 use durable_interpreter::syntax::ast::BatchMode;
@@ -22,6 +24,58 @@ pub struct Worker {
     /// The queue as the worker saw it (kept only by the overwrite-queue variant).
     pub seen: Option<Vector<Msg>>,
     pub phase: Phase,
+}
+
+impl Worker {
+    /// The worker under a renumbering of executions (Canon-Execution applies to everything a
+    /// state holds, workers included, so that a worker that lingers cannot keep a
+    /// continue-as-new loop's numbers growing).
+    pub fn renumbered(&self, r: &Renumbering) -> Worker {
+        let own = matches!(&self.key, Key::Instance(i) if *i == r.instance);
+        Worker {
+            key: self.key.renumbered(r),
+            consumed: self.consumed.iter().map(|m| m.renumbered(r)).collect(),
+            before: self.before.renumbered(r, own),
+            seen: self
+                .seen
+                .as_ref()
+                .map(|q| q.iter().map(|m| m.renumbered(r)).collect()),
+            phase: match &self.phase {
+                Phase::Activity(a) => Phase::Activity(a.clone()),
+                Phase::Ready(c) => Phase::Ready(Commit {
+                    after: c.after.renumbered(r, own),
+                    outgoing: c.outgoing.iter().map(|m| r.message(m)).collect(),
+                    remove_key: c.remove_key,
+                }),
+                Phase::Diverged(d) => Phase::Diverged(d.renumbered(r)),
+            },
+        }
+    }
+
+    /// Every future the worker refers to.
+    pub fn futures(&self) -> Vec<&FutureRef> {
+        let mut out: Vec<&FutureRef> = Vec::new();
+        if let Key::Activity(t) = &self.key {
+            out.push(t);
+        }
+        out.extend(self.consumed.iter().flat_map(|m| m.futures()));
+        out.extend(self.before.futures());
+        if let Some(q) = &self.seen {
+            out.extend(q.iter().flat_map(|m| m.futures()));
+        }
+        match &self.phase {
+            Phase::Activity(_) => {}
+            Phase::Ready(c) => {
+                out.extend(c.after.futures());
+                out.extend(c.outgoing.iter().flat_map(|m| m.futures()));
+            }
+            Phase::Diverged(d) => {
+                out.extend(d.recorded.iter().flat_map(|m| m.futures()));
+                out.extend(d.produced.iter().flat_map(|m| m.futures()));
+            }
+        }
+        out
+    }
 }
 
 impl std::fmt::Display for Worker {

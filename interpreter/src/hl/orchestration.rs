@@ -7,7 +7,7 @@ use super::message::{EntityRequest, FutureRef, InstanceId, Message, Origin};
 use crate::eval::{error, Machine, Request, Runner, Yield};
 use crate::load::Spec;
 use crate::value::{EntityId, Value};
-use imbl::{OrdMap, Vector};
+use imbl::{OrdMap, OrdSet, Vector};
 use std::sync::Arc;
 
 /// One orchestration instance.
@@ -25,10 +25,13 @@ pub struct OrchState {
     pub lock: Option<LockCtx>,
     /// For a sub-orchestration: the parent's future its result answers.
     pub parent: Option<FutureRef>,
-    /// How many results, events and timer firings this execution has received (`now()`).
+    /// How many results, events and timer firings have reached this execution (their arrival
+    /// order decides `await_any`).
     pub delivered: u32,
     /// When each resolved future's result arrived (its `delivered` count), for `await_any`.
     pub arrival: OrdMap<u32, u32>,
+    /// The futures whose result the code has received (`now()` counts them).
+    pub taken: OrdSet<u32>,
     /// How many sub-orchestrations this execution has started (their ids count them).
     pub subs: u32,
     /// Events delivered that no `event(name)` future has taken yet, per name, in arrival order,
@@ -102,6 +105,7 @@ impl OrchState {
             parent: None,
             delivered: 0,
             arrival: OrdMap::new(),
+            taken: OrdSet::new(),
             subs: 0,
             events: OrdMap::new(),
             waiting: OrdMap::new(),
@@ -198,8 +202,12 @@ impl OrchState {
         )
     }
 
-    /// The call whose future `f` is has been awaited: it is no longer pending.
+    /// The code received the result of future `f`: it counts for `now()`, and a call to a
+    /// locked entity it answers is no longer pending.
     fn awaited(&mut self, f: u32) {
+        if self.lock.as_ref().is_none_or(|l| l.grant != f) {
+            self.taken.insert(f);
+        }
         if let Some(lock) = &mut self.lock {
             let done: Vec<EntityId> = lock
                 .pending
@@ -608,7 +616,7 @@ fn request(
             Flow::Continue
         }
         Request::Now => {
-            runner.give(Value::Int(i64::from(st.delivered)));
+            runner.give(Value::Int(st.taken.len() as i64));
             Flow::Continue
         }
         Request::CallActivity(name, arg) => {
