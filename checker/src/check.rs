@@ -107,6 +107,7 @@ fn check_scenario(
     req: &CheckRequest,
 ) -> CliResult<ScenarioReport> {
     let scenario = &target.spec.scenarios[target.scenario];
+    let _span = tracing::info_span!("scenario", name = %scenario.name).entered();
     let with_models = !protocols.is_empty();
     let mut hl_checks = checks(target, req, "hl");
     // HL is explored to completion whenever an execution model is checked against it.

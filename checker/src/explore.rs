@@ -287,6 +287,14 @@ impl<P: Protocol> Explorer<'_, '_, P> {
                     ));
                 }
             }
+            tracing::debug!(
+                model = %self.checks.label,
+                depth,
+                next_level = next.len(),
+                states = self.ex.states,
+                unique = self.ex.unique_states,
+                "level explored"
+            );
             frontier = next;
             depth += 1;
         }
@@ -304,6 +312,7 @@ impl<P: Protocol> Explorer<'_, '_, P> {
         if !self.found.insert(check.clone()) {
             return false;
         }
+        tracing::debug!(model = %self.checks.label, %check, "violation found");
         let path = at.map(|fp| self.path_to(fp));
         self.ex.violations.push(Found {
             check,

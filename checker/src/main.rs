@@ -20,6 +20,14 @@ use std::io::Write;
 use std::path::PathBuf;
 
 fn main() {
+    // Logs go to stderr, off unless asked: DURABLE_LOG=debug (or any tracing filter).
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DURABLE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .init();
     let cli = Cli::parse();
     let worker = std::thread::Builder::new()
         .name("durable".into())

@@ -67,7 +67,14 @@ impl SpecErrors {
     pub fn new(file: &SourceFile, mut diagnostics: Vec<Diagnostic>) -> SpecErrors {
         diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
         diagnostics.dedup_by(|a, b| a.span.start == b.span.start && a.message == b.message);
-        let rendered = render(file, &diagnostics);
+        let mut rendered = render(file, &diagnostics[..diagnostics.len().min(MAX_SHOWN)]);
+        if diagnostics.len() > MAX_SHOWN {
+            rendered.push_str(&format!(
+                "error: {} more errors in {}\n",
+                diagnostics.len() - MAX_SHOWN,
+                file.path
+            ));
+        }
         SpecErrors {
             path: file.path.clone(),
             diagnostics,
@@ -84,6 +91,13 @@ impl fmt::Display for SpecErrors {
 
 impl std::error::Error for SpecErrors {}
 
+/// At most this many diagnostics are rendered (all are kept in `SpecErrors::diagnostics`).
+const MAX_SHOWN: usize = 50;
+
+/// Source lines longer than this are not shown in full: the diagnostic names the location and
+/// shows the part of the line around it.
+const MAX_LINE: usize = 240;
+
 /// Renders diagnostics as text without colour, rustc style.
 pub fn render(file: &SourceFile, diagnostics: &[Diagnostic]) -> String {
     let files = SimpleFile::new(file.path.as_str(), file.text.as_str());
@@ -96,6 +110,12 @@ pub fn render(file: &SourceFile, diagnostics: &[Diagnostic]) -> String {
         let len = file.text.len();
         let start = (d.span.start as usize).min(len);
         let end = (d.span.end as usize).clamp(start, len);
+        let line_start = file.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = file.text[start..].find('\n').map_or(len, |i| start + i);
+        if line_end - line_start > MAX_LINE {
+            out.push_str(&long_line(file, d, start, line_start, line_end));
+            continue;
+        }
         let report = Report::error()
             .with_message(&d.message)
             .with_labels(vec![Label::primary((), start..end).with_message(&d.label)])
@@ -108,6 +128,38 @@ pub fn render(file: &SourceFile, diagnostics: &[Diagnostic]) -> String {
                 file.location(d.span.start)
             )),
         }
+    }
+    out
+}
+
+/// A diagnostic on a very long line: the location, then a window of the line around it.
+fn long_line(
+    file: &SourceFile,
+    d: &Diagnostic,
+    start: usize,
+    line_start: usize,
+    line_end: usize,
+) -> String {
+    let text = &file.text;
+    let mut from = start.saturating_sub(MAX_LINE / 2).max(line_start);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = (from + MAX_LINE).min(line_end);
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let caret = text[from..start].chars().count();
+    let mut out = format!(
+        "error: {}\n  --> {}\n   | …{}…\n   |  {}^ {}\n",
+        d.message,
+        file.location(d.span.start),
+        &text[from..to],
+        " ".repeat(caret),
+        d.label
+    );
+    for n in &d.notes {
+        out.push_str(&format!("   = {n}\n"));
     }
     out
 }

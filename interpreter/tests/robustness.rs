@@ -80,7 +80,17 @@ fn check_errors(
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
     let mut from = 0;
-    for d in &errors.diagnostics {
+    // The first 50 are rendered; the rest are counted on one line.
+    let shown = errors.diagnostics.len().min(50);
+    if errors.diagnostics.len() > shown {
+        let more = format!("error: {} more errors in", errors.diagnostics.len() - shown);
+        if !rendered.contains(&more) {
+            return Err(format!(
+                "the rendering does not count the others:\n{rendered}"
+            ));
+        }
+    }
+    for d in &errors.diagnostics[..shown] {
         let offset = (d.span.start as usize).min(text.len());
         let line = line_starts.partition_point(|&s| s <= offset);
         let col = text[line_starts[line - 1]..offset].chars().count() + 1;

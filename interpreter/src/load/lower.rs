@@ -171,19 +171,22 @@ pub(super) fn lower_program(
             def_names.push(d.name.name.clone());
         }
     }
-    // A def uses choose if it does directly or names a def that does (to a fixpoint).
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for i in 0..defs.len() {
+    // A def uses choose if it does directly or names a def that does: propagate backwards
+    // along the references, each def visited once.
+    let mut named_by: Vec<Vec<(usize, Span)>> = vec![Vec::new(); defs.len()];
+    for (i, refs) in def_refs.iter().enumerate() {
+        for &(d, span) in refs {
+            named_by[d as usize].push((i, span));
+        }
+    }
+    let mut work: Vec<usize> = (0..defs.len())
+        .filter(|&i| def_choose[i].is_some())
+        .collect();
+    while let Some(d) = work.pop() {
+        for &(i, span) in &named_by[d] {
             if def_choose[i].is_none() {
-                if let Some(&(_, span)) = def_refs[i]
-                    .iter()
-                    .find(|(d, _)| def_choose[*d as usize].is_some())
-                {
-                    def_choose[i] = Some(span);
-                    changed = true;
-                }
+                def_choose[i] = Some(span);
+                work.push(i);
             }
         }
     }
