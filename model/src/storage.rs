@@ -168,6 +168,9 @@ pub enum OrchRecord {
 }
 
 /// A key's stored state.
+// The orchestration variant is large; it is cloned with every successor state, and boxing it
+// would turn that copy into an allocation and a deep clone.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Stored {
     /// Nothing committed yet (an activity, an orchestration before its first work item).

@@ -97,6 +97,8 @@ impl std::fmt::Display for Worker {
     }
 }
 
+// Large variants on purpose: see `Stored`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Phase {
     /// An activity worker, one effect point at a time.
