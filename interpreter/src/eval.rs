@@ -247,6 +247,11 @@ impl Runner {
         self.ctrl = Ctrl::Raise(e);
     }
 
+    /// Was the last request answered by raising an error?
+    pub fn raising(&self) -> bool {
+        matches!(self.ctrl, Ctrl::Raise(_))
+    }
+
     /// Runs until the component finishes, fails or makes a request.
     pub fn run(&mut self, defs: &[Arc<Lambda>]) -> Yield {
         loop {

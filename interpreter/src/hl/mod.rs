@@ -205,6 +205,9 @@ impl Hl {
             lock_activities: self.opts.lock_activities,
             unsorted_locks: false,
             id_base: 0,
+            clock: None,
+            fold_event_names: false,
+            lock_sub_orchestrations: false,
         }
     }
 

@@ -84,6 +84,13 @@ pub struct OrchOptions {
     /// history, as they must be; the `rr-fresh-ids` broken protocol draws a fresh base for
     /// each run of the code.
     pub id_base: u32,
+    /// What `now()` returns, when it is a wall clock (the conformance oracle: the turn's
+    /// `orchestratorStarted` time) instead of the models' logical time.
+    pub clock: Option<i64>,
+    /// Event names are compared case-insensitively (the Python SDK's rule).
+    pub fold_event_names: bool,
+    /// Sub-orchestrations may be started inside critical sections (production SDKs allow it).
+    pub lock_sub_orchestrations: bool,
 }
 
 /// An orchestration's step: its new state and what it sent, in program order.
@@ -91,6 +98,8 @@ pub struct OrchOptions {
 pub struct OrchStep {
     pub state: OrchState,
     pub sent: Vec<Message>,
+    /// Where in `sent` a call was refused by a lock rule (SDKs spend an action id on it).
+    pub refused: Vec<usize>,
 }
 
 impl OrchState {
@@ -404,8 +413,13 @@ pub fn step(
 ) -> OrchStep {
     let mut st = st.clone();
     let mut sent = Vec::new();
+    let mut refused = Vec::new();
     let Status::Running(run) = st.status.clone() else {
-        return OrchStep { state: st, sent };
+        return OrchStep {
+            state: st,
+            sent,
+            refused,
+        };
     };
     let mut runner = match run {
         Run::Start(input) => {
@@ -415,21 +429,33 @@ pub fn step(
         Run::Await(m, f) => {
             let mut r = Runner::resume(&m);
             if !st.answer_await(&mut r, f) {
-                return OrchStep { state: st, sent };
+                return OrchStep {
+                    state: st,
+                    sent,
+                    refused,
+                };
             }
             r
         }
         Run::AwaitAll(m, items) => {
             let mut r = Runner::resume(&m);
             if !st.answer_all(&mut r, &items) {
-                return OrchStep { state: st, sent };
+                return OrchStep {
+                    state: st,
+                    sent,
+                    refused,
+                };
             }
             r
         }
         Run::AwaitAny(m, items) => {
             let mut r = Runner::resume(&m);
             if !st.answer_any(&mut r, &items) {
-                return OrchStep { state: st, sent };
+                return OrchStep {
+                    state: st,
+                    sent,
+                    refused,
+                };
             }
             r
         }
@@ -448,7 +474,13 @@ pub fn step(
                 break;
             }
             Yield::Request(req) => {
-                match request(opts, id, &mut st, req, &mut runner, &mut sent, choices) {
+                let refusal = matches!(req, Request::CallEntity(..));
+                let before = sent.len();
+                let flow = request(opts, id, &mut st, req, &mut runner, &mut sent, choices);
+                if refusal && sent.len() == before && runner.raising() {
+                    refused.push(before);
+                }
+                match flow {
                     Flow::Continue => {}
                     Flow::Suspend(at) => {
                         let m = runner.suspend();
@@ -485,7 +517,11 @@ pub fn step(
             grant: false,
         });
     }
-    OrchStep { state: st, sent }
+    OrchStep {
+        state: st,
+        sent,
+        refused,
+    }
 }
 
 /// Answers one request of a running orchestration.
@@ -547,7 +583,7 @@ fn request(
             }
         }
         Request::CallOrchestration(name, arg) => {
-            if st.lock.is_some() {
+            if st.lock.is_some() && !opts.lock_sub_orchestrations {
                 return raise(
                     runner,
                     lock_rule(format!(
@@ -590,7 +626,7 @@ fn request(
             Flow::Continue
         }
         Request::Event(name) => {
-            let Value::Str(name) = name else {
+            let Value::Str(mut name) = name else {
                 return raise(
                     runner,
                     error(
@@ -599,6 +635,9 @@ fn request(
                     ),
                 );
             };
+            if opts.fold_event_names {
+                name = Arc::from(name.to_lowercase());
+            }
             let n = st.counter;
             st.counter += 1;
             let buffered = st.events.get_mut(&name).and_then(|q| q.pop_front());
@@ -616,7 +655,8 @@ fn request(
             Flow::Continue
         }
         Request::Now => {
-            runner.give(Value::Int(st.taken.len() as i64));
+            let now = opts.clock.unwrap_or(st.taken.len() as i64);
+            runner.give(Value::Int(now));
             Flow::Continue
         }
         Request::CallActivity(name, arg) => {
