@@ -35,6 +35,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Serve stateright's Explorer web UI over one model (prints its URL first)
     Explore(ExploreArgs),
+    /// Conformance oracle: the actions an orchestration must emit after a Durable Task history
+    Conform(ConformArgs),
     /// Print a spec in canonical layout
     Fmt(FmtArgs),
     /// List the protocols of this build
@@ -201,6 +203,21 @@ pub struct RunArgs {
     /// Write the run's timeline as a Mermaid sequence diagram
     #[arg(long, value_name = "FILE")]
     pub mermaid: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ConformArgs {
+    /// The spec declaring the orchestration
+    pub spec: PathBuf,
+    /// An OrchestratorRequest in protobuf JSON (or a conformance vector's turn file)
+    #[arg(long, value_name = "FILE")]
+    pub history: PathBuf,
+    /// strict (the semantics), python (Durable Task Python SDK 1.12.0); dotnet is not built
+    #[arg(long, default_value = "strict")]
+    pub profile: String,
+    /// The answer is JSON either way; accepted for symmetry with the other commands
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -2,6 +2,7 @@
 //! command line.
 
 pub mod check;
+pub mod conform;
 pub mod cli;
 pub mod error;
 pub mod explore;

@@ -14,7 +14,7 @@ use durable_checker::run_cmd::{run, RunRequest};
 use durable_checker::simulate_cmd::{simulate, SimulateRequest};
 use durable_checker::test_cmd::{test, TestRequest};
 use durable_checker::{
-    mutants_cmd, replay_cmd, report, run_cmd, say, simulate_cmd, test_cmd, STACK_BYTES,
+    conform, mutants_cmd, replay_cmd, report, run_cmd, say, simulate_cmd, test_cmd, STACK_BYTES,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -198,6 +198,20 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
             };
             explore(&req)?;
             Ok(0)
+        }
+        Command::Conform(a) => {
+            let profile = conform::profile(&a.profile)?;
+            let answer = conform::conform(&a.spec, &a.history, profile)?;
+            if let Some(d) = &answer.divergence {
+                say(&format!(
+                    "{}: event {} diverges: {}",
+                    a.history.display(),
+                    d.event_index,
+                    d.message
+                ));
+            }
+            emit(&json(&conform::to_json(&answer, profile)));
+            Ok(conform::exit_code(&answer))
         }
         Command::Fmt(a) => match fmt(&a.spec, a.check, a.write)? {
             FmtOutcome::Printed(text) => {

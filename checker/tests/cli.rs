@@ -426,3 +426,70 @@ fn run_is_the_same_for_the_same_seed() {
     assert_eq!(a.stdout, b.stdout);
     assert_ne!(a.stdout, c.stdout);
 }
+
+#[test]
+fn conform_prints_actions_and_exits_by_the_contract() {
+    let dir = root().join("traces/conformance");
+    let chain = dir.join("chain/program.dfl");
+    let chain = chain.to_str().expect("path");
+    let turn4 = dir.join("chain/turn-4.json");
+    let out = durable(&["conform", chain, "--history", turn4.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc: Json = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["actions"][0]["id"], 4);
+    assert_eq!(
+        doc["actions"][0]["completeOrchestration"]["result"],
+        "\"v=10\""
+    );
+    assert!(doc.get("warnings").is_none(), "strict has no warnings");
+
+    // A history with a changed argument: strict divergence (exit 1), Python warning (exit 0).
+    let arg = dir.join("nondet_activity_argument");
+    let (program, history) = (arg.join("program.dfl"), arg.join("turn-2.json"));
+    let (program, history) = (program.to_str().expect("p"), history.to_str().expect("h"));
+    let strict = durable(&["conform", program, "--history", history, "--json"]);
+    assert_eq!(strict.status.code(), Some(1));
+    let doc: Json = serde_json::from_slice(&strict.stdout).expect("JSON");
+    assert_eq!(doc["eventIndex"], 2);
+    let python = durable(&["conform", program, "--history", history, "--profile", "python"]);
+    assert_eq!(python.status.code(), Some(0));
+    let doc: Json = serde_json::from_slice(&python.stdout).expect("JSON");
+    assert_eq!(doc["warnings"][0]["eventIndex"], 2);
+
+    // Not built, unknown, malformed: exit 2, nothing on stdout, a message that says where.
+    let dotnet = durable(&["conform", program, "--history", history, "--profile", "dotnet"]);
+    assert_eq!(dotnet.status.code(), Some(2));
+    assert!(dotnet.stdout.is_empty());
+    let bad = temp("conform").join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"instanceId": "x", "newEvents": [{"eventId": -1, "taskCompleted": {"taskScheduledId": []}}]}"#,
+    )
+    .expect("write");
+    let out = durable(&["conform", program, "--history", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("$.newEvents[0].taskCompleted.taskScheduledId"), "{err}");
+    std::fs::write(
+        &bad,
+        r#"{"instanceId": "x", "newEvents": [{"executionStarted": {"name": "Nope"}}]}"#,
+    )
+    .expect("write");
+    let out = durable(&["conform", program, "--history", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no orchestration `Nope`"), "{err}");
+    std::fs::write(&bad, "{\"instanceId\": ").expect("write");
+    let out = durable(&["conform", program, "--history", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":1:"));
+    std::fs::write(
+        &bad,
+        r#"{"instanceId": "x", "newEvents": [{"executionStarted": {"name": "Argument", "input": "{\"a\": 1}"}}]}"#,
+    )
+    .expect("write");
+    let out = durable(&["conform", program, "--history", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("JSON object"), "{err}");
+}

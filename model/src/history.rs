@@ -242,7 +242,10 @@ fn without_ids(m: &Message) -> Message {
             input,
             parent: blank(&parent),
         },
-        Message::Timer { to } => Message::Timer { to: blank(&to) },
+        Message::Timer { to, seconds } => Message::Timer {
+            to: blank(&to),
+            seconds,
+        },
     }
 }
 

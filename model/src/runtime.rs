@@ -236,10 +236,7 @@ impl Runtime {
             orch: OrchOptions {
                 lock_activities: self.opts.lock_activities,
                 unsorted_locks: self.opts.variant.lock_unsorted,
-                id_base: 0,
-                clock: None,
-                fold_event_names: false,
-                lock_sub_orchestrations: false,
+                ..OrchOptions::default()
             },
             holder_priority: !self.opts.variant.no_holder_priority,
             persistence: self.opts.persistence,

@@ -109,7 +109,7 @@ pub fn route(m: Message) -> Destination {
                 parent: Some(parent),
             },
         ),
-        Message::Timer { to } => Destination::Timer(to),
+        Message::Timer { to, .. } => Destination::Timer(to),
     }
 }
 

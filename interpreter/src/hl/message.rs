@@ -226,8 +226,9 @@ impl Renumbering {
                 input: input.clone(),
                 parent: self.future(parent),
             },
-            Message::Timer { to } => Message::Timer {
+            Message::Timer { to, seconds } => Message::Timer {
                 to: self.future(to),
+                seconds: *seconds,
             },
         }
     }
@@ -239,7 +240,7 @@ impl Message {
         match self {
             Message::Activity { task, .. } => vec![task],
             Message::Entity { request, .. } => request.future().into_iter().collect(),
-            Message::Response { to, .. } | Message::Timer { to } => vec![to],
+            Message::Response { to, .. } | Message::Timer { to, .. } => vec![to],
             Message::Start { parent, .. } => vec![parent],
         }
     }
@@ -291,8 +292,9 @@ pub enum Message {
         input: Value,
         parent: FutureRef,
     },
-    /// Schedules a durable timer, whose firing answers `to`.
-    Timer { to: FutureRef },
+    /// Schedules a durable timer of `seconds` (not counted by the models), whose firing
+    /// answers `to`.
+    Timer { to: FutureRef, seconds: i64 },
 }
 
 impl fmt::Display for Message {
@@ -313,7 +315,7 @@ impl fmt::Display for Message {
                 input,
                 ..
             } => write!(f, "start {instance} = {name}{}", args_text(input)),
-            Message::Timer { to } => write!(f, "timer for {to}"),
+            Message::Timer { to, seconds } => write!(f, "timer of {seconds} s for {to}"),
         }
     }
 }

@@ -204,10 +204,7 @@ impl Hl {
         OrchOptions {
             lock_activities: self.opts.lock_activities,
             unsorted_locks: false,
-            id_base: 0,
-            clock: None,
-            fold_event_names: false,
-            lock_sub_orchestrations: false,
+            ..OrchOptions::default()
         }
     }
 
@@ -493,7 +490,7 @@ impl Hl {
                         .entry(instance)
                         .or_insert_with(|| OrchState::sub(name, input, parent));
                 }
-                Message::Timer { to } => {
+                Message::Timer { to, .. } => {
                     c.timers.insert(to);
                 }
             }

@@ -91,6 +91,11 @@ pub struct OrchOptions {
     pub fold_event_names: bool,
     /// Sub-orchestrations may be started inside critical sections (production SDKs allow it).
     pub lock_sub_orchestrations: bool,
+    /// Lock-rule violations raise the Python SDK's messages instead of `lock-rule: ...`.
+    pub sdk_lock_messages: bool,
+    /// `await_all` raises the failure that arrived first instead of the first in list order
+    /// (the Python SDK's `when_all`).
+    pub first_failure_by_arrival: bool,
 }
 
 /// An orchestration's step: its new state and what it sent, in program order.
@@ -245,12 +250,13 @@ impl OrchState {
 
     /// Answers `await_all(items)` once every future in it has its result: the list of values,
     /// or the error of the first failed future in list order.
-    fn answer_all(&mut self, runner: &mut Runner, items: &[Value]) -> bool {
+    fn answer_all(&mut self, runner: &mut Runner, items: &[Value], by_arrival: bool) -> bool {
         if !items.iter().all(|v| self.is_resolved(v)) {
             return false;
         }
         let mut values = Vec::with_capacity(items.len());
-        let mut failure = None;
+        // The failure raised: the first in list order, or the first to arrive.
+        let mut failure: Option<(u32, Value)> = None;
         for v in items {
             match v {
                 Value::Future(n) => {
@@ -258,7 +264,14 @@ impl OrchState {
                     match &self.resolved[n] {
                         Ok(x) => values.push(x.clone()),
                         Err(e) => {
-                            failure.get_or_insert(e.clone());
+                            let rank = if by_arrival {
+                                self.arrival.get(n).copied().unwrap_or(0)
+                            } else {
+                                0
+                            };
+                            if failure.as_ref().is_none_or(|(best, _)| rank < *best) {
+                                failure = Some((rank, e.clone()));
+                            }
                         }
                     }
                 }
@@ -266,7 +279,7 @@ impl OrchState {
             }
         }
         match failure {
-            Some(e) => runner.raise(e),
+            Some((_, e)) => runner.raise(e),
             None => match Value::list(values.into_iter().collect()) {
                 Ok(l) => runner.give(l),
                 Err(_) => runner.raise(crate::eval::recursion_error()),
@@ -388,6 +401,15 @@ fn lock_rule(message: impl AsRef<str>) -> Value {
     error("lock-rule", message)
 }
 
+/// A lock-rule error: DFL's message, or the Python SDK's `RuntimeError` text.
+fn lock_rule_as(opts: OrchOptions, ours: impl AsRef<str>, sdk: &str) -> Value {
+    if opts.sdk_lock_messages {
+        Value::str(sdk)
+    } else {
+        lock_rule(ours)
+    }
+}
+
 /// What the driver does after answering a request.
 enum Flow {
     Continue,
@@ -439,7 +461,7 @@ pub fn step(
         }
         Run::AwaitAll(m, items) => {
             let mut r = Runner::resume(&m);
-            if !st.answer_all(&mut r, &items) {
+            if !st.answer_all(&mut r, &items, opts.first_failure_by_arrival) {
                 return OrchStep {
                     state: st,
                     sent,
@@ -557,7 +579,7 @@ fn request(
                     ),
                 );
             };
-            if st.answer_all(runner, &items) {
+            if st.answer_all(runner, &items, opts.first_failure_by_arrival) {
                 Flow::Continue
             } else {
                 Flow::Suspend(Awaiting::All(items))
@@ -608,7 +630,7 @@ fn request(
             Flow::Continue
         }
         Request::Timer(seconds) => {
-            if !matches!(seconds, Value::Int(_)) {
+            let Value::Int(seconds) = seconds else {
                 return raise(
                     runner,
                     error(
@@ -619,9 +641,9 @@ fn request(
                         ),
                     ),
                 );
-            }
+            };
             let (n, to) = st.future(id, opts.id_base);
-            sent.push(Message::Timer { to });
+            sent.push(Message::Timer { to, seconds });
             runner.give(Value::Future(n));
             Flow::Continue
         }
@@ -691,15 +713,21 @@ fn request(
                 if !lock.set.contains(&entity) {
                     return raise(
                         runner,
-                        lock_rule(format!("call to {entity}, which is not in the lock set")),
+                        lock_rule_as(
+                            opts,
+                            format!("call to {entity}, which is not in the lock set"),
+                            "Must not call an entity from a critical section if it is not one of the locked entities.",
+                        ),
                     );
                 }
                 if lock.pending.contains_key(&entity) {
                     return raise(
                         runner,
-                        lock_rule(format!(
-                            "second call to {entity} while the first is still pending"
-                        )),
+                        lock_rule_as(
+                            opts,
+                            format!("second call to {entity} while the first is still pending"),
+                            "Must not call an entity from a critical section while a prior call to the same entity is still pending.",
+                        ),
                     );
                 }
             }
@@ -737,7 +765,11 @@ fn request(
                 if lock.set.contains(&entity) {
                     return raise(
                         runner,
-                        lock_rule(format!("signal to {entity}, which is in the lock set")),
+                        lock_rule_as(
+                            opts,
+                            format!("signal to {entity}, which is in the lock set"),
+                            "Must not signal a locked entity from a critical section.",
+                        ),
                     );
                 }
             }
@@ -773,7 +805,14 @@ fn request(
         }
         Request::LockAcquire(ids) => {
             if st.lock.is_some() {
-                return raise(runner, lock_rule("critical sections cannot nest"));
+                return raise(
+                    runner,
+                    lock_rule_as(
+                        opts,
+                        "critical sections cannot nest",
+                        "Must not enter another critical section from within a critical section.",
+                    ),
+                );
             }
             if ids.is_empty() {
                 return raise(runner, lock_rule("empty lock set"));
