@@ -2,8 +2,8 @@
 //! command line.
 
 pub mod check;
-pub mod conform;
 pub mod cli;
+pub mod conform;
 pub mod error;
 pub mod explore;
 pub mod explore_cmd;

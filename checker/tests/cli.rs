@@ -451,13 +451,27 @@ fn conform_prints_actions_and_exits_by_the_contract() {
     assert_eq!(strict.status.code(), Some(1));
     let doc: Json = serde_json::from_slice(&strict.stdout).expect("JSON");
     assert_eq!(doc["eventIndex"], 2);
-    let python = durable(&["conform", program, "--history", history, "--profile", "python"]);
+    let python = durable(&[
+        "conform",
+        program,
+        "--history",
+        history,
+        "--profile",
+        "python",
+    ]);
     assert_eq!(python.status.code(), Some(0));
     let doc: Json = serde_json::from_slice(&python.stdout).expect("JSON");
     assert_eq!(doc["warnings"][0]["eventIndex"], 2);
 
     // Not built, unknown, malformed: exit 2, nothing on stdout, a message that says where.
-    let dotnet = durable(&["conform", program, "--history", history, "--profile", "dotnet"]);
+    let dotnet = durable(&[
+        "conform",
+        program,
+        "--history",
+        history,
+        "--profile",
+        "dotnet",
+    ]);
     assert_eq!(dotnet.status.code(), Some(2));
     assert!(dotnet.stdout.is_empty());
     let bad = temp("conform").join("bad.json");
@@ -469,7 +483,10 @@ fn conform_prints_actions_and_exits_by_the_contract() {
     let out = durable(&["conform", program, "--history", bad.to_str().expect("p")]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("$.newEvents[0].taskCompleted.taskScheduledId"), "{err}");
+    assert!(
+        err.contains("$.newEvents[0].taskCompleted.taskScheduledId"),
+        "{err}"
+    );
     std::fs::write(
         &bad,
         r#"{"instanceId": "x", "newEvents": [{"executionStarted": {"name": "Nope"}}]}"#,

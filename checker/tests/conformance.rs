@@ -159,7 +159,9 @@ fn python_profile_reproduces_the_sdk_on_every_turn() {
                     failures.push(format!("{label}: deviation answer changed: {answer}"));
                 }
                 if ours == sdk {
-                    failures.push(format!("{label}: listed as a deviation but agrees with the SDK"));
+                    failures.push(format!(
+                        "{label}: listed as a deviation but agrees with the SDK"
+                    ));
                 }
             }
             None if ours != sdk => {
@@ -169,7 +171,12 @@ fn python_profile_reproduces_the_sdk_on_every_turn() {
         }
         compared += 1;
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(compared >= 150, "only {compared} turns compared");
 }
 
@@ -231,7 +238,10 @@ fn strict_profile_rejects_what_the_sdk_lets_pass_and_python_warns() {
             .find(|t| t.vector == *vector && t.turn == "turn-2")
             .expect(vector);
         let strict = run(&t, Profile::Strict).expect(vector);
-        let d = strict.divergence.as_ref().unwrap_or_else(|| panic!("{vector}: strict accepts"));
+        let d = strict
+            .divergence
+            .as_ref()
+            .unwrap_or_else(|| panic!("{vector}: strict accepts"));
         assert_eq!(d.event_index, *index, "{vector}: {}", d.message);
         let strict_json = to_json(&strict, Profile::Strict);
         assert_eq!(strict_json["eventIndex"], *index);
@@ -315,10 +325,15 @@ fn strict_histories_of_durable_itself_replay_without_divergence() {
     let mut results = vec!["5", "10", "\"v=10\""].into_iter();
     for turn in 0..4 {
         let file = dir.join(format!("turn-{turn}.json"));
-        let request = serde_json::json!({"instanceId": "c-1", "pastEvents": past, "newEvents": new});
+        let request =
+            serde_json::json!({"instanceId": "c-1", "pastEvents": past, "newEvents": new});
         std::fs::write(&file, request.to_string()).expect("write");
         let answer = conform(&program, &file, Profile::Strict).expect("conform");
-        assert!(answer.divergence.is_none(), "turn {turn}: {:?}", answer.divergence);
+        assert!(
+            answer.divergence.is_none(),
+            "turn {turn}: {:?}",
+            answer.divergence
+        );
         assert_eq!(answer.actions.len(), 1, "turn {turn}");
         let action = &answer.actions[0];
         if let Some(done) = action.get("completeOrchestration") {
@@ -396,10 +411,16 @@ mod arbitrary_histories {
     }
 
     fn specs() -> Vec<Spec> {
-        ["chain", "entity_lock", "approval_event", "fan_out_fan_in", "continue_as_new"]
-            .iter()
-            .map(|v| load_path(&suite().join(v).join("program.dfl")).expect("vector program"))
-            .collect()
+        [
+            "chain",
+            "entity_lock",
+            "approval_event",
+            "fan_out_fan_in",
+            "continue_as_new",
+        ]
+        .iter()
+        .map(|v| load_path(&suite().join(v).join("program.dfl")).expect("vector program"))
+        .collect()
     }
 
     proptest! {

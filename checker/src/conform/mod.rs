@@ -51,9 +51,8 @@ pub fn read_history(path: &Path) -> CliResult<wire::Request> {
 pub fn conform(spec: &Path, history: &Path, profile: Profile) -> CliResult<Answer> {
     let spec_value = load_path(spec)?;
     let request = read_history(history)?;
-    oracle::replay(&spec_value, profile, &request).map_err(|e| {
-        CliError::Usage(format!("{}: {}: {}", history.display(), e.path, e.message))
-    })
+    oracle::replay(&spec_value, profile, &request)
+        .map_err(|e| CliError::Usage(format!("{}: {}: {}", history.display(), e.path, e.message)))
 }
 
 /// The answer as CLI.md prints it: `{"actions": [...]}`, with `eventIndex` and `message` for a

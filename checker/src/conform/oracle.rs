@@ -801,7 +801,10 @@ impl<'s> Oracle<'s> {
         if !kind_ok {
             self.object(
                 e,
-                format!("an eventSent cannot confirm the {} with id {id}", made.method()),
+                format!(
+                    "an eventSent cannot confirm the {} with id {id}",
+                    made.method()
+                ),
             );
         }
         let path = self.path(e);
@@ -859,7 +862,12 @@ impl<'s> Oracle<'s> {
     }
 
     /// Which fields of a recorded scheduling event differ from what the program made.
-    fn differences(&self, e: &Event, made: &Made, path: &str) -> Result<Vec<&'static str>, WireError> {
+    fn differences(
+        &self,
+        e: &Event,
+        made: &Made,
+        path: &str,
+    ) -> Result<Vec<&'static str>, WireError> {
         let parsed = |text: &Option<String>, field: &str| -> Result<Json, WireError> {
             match text.as_deref() {
                 None => Ok(Json::Null),
@@ -872,10 +880,10 @@ impl<'s> Oracle<'s> {
         };
         let mut diffs = Vec::new();
         match (&e.kind, made) {
-            (EventKind::TaskScheduled { input, .. }, Made::Task { input: m, .. }) => {
-                if parsed(input, "taskScheduled.input")? != *m {
-                    diffs.push("input");
-                }
+            (EventKind::TaskScheduled { input, .. }, Made::Task { input: m, .. })
+                if parsed(input, "taskScheduled.input")? != *m =>
+            {
+                diffs.push("input");
             }
             (
                 EventKind::SubOrchestrationCreated {
@@ -989,7 +997,7 @@ impl<'s> Oracle<'s> {
     /// A result for an id no task has: the SDK ignores it, the semantics cannot produce it.
     fn unknown_result(&mut self, e: &Event, what: String) {
         if self.python() {
-            self.object(e, format!("{what}"));
+            self.object(e, what);
         } else {
             self.divergence = Some(Finding {
                 event_index: e.index,
@@ -1014,13 +1022,20 @@ impl<'s> Oracle<'s> {
             (Some(Task::Activity(f)), false) | (Some(Task::Sub(f)), true) => f.clone(),
             _ => {
                 let what = if sub { "sub-orchestration" } else { "activity" };
-                self.unknown_result(e, format!("a result for {what} task {task}, which the program did not make"));
+                self.unknown_result(
+                    e,
+                    format!("a result for {what} task {task}, which the program did not make"),
+                );
                 return Ok(());
             }
         };
         let path = self.path(e);
         let outcome = match failure {
-            None => Ok(payload::parse(result, &format!("{path}.result"), self.spec)?),
+            None => Ok(payload::parse(
+                result,
+                &format!("{path}.result"),
+                self.spec,
+            )?),
             Some(f) => {
                 let message = if sub {
                     format!("Sub-orchestration task #{task} failed: {}", top_message(f))
@@ -1046,7 +1061,10 @@ impl<'s> Oracle<'s> {
     /// `timerFired`; the Python SDK sets the next chunk of a long timer instead.
     fn rule_timer_fired(&mut self, e: &Event, timer: i64, fire_at: Option<(i64, u32)>) {
         let Some(Task::Timer(future, due)) = self.tasks.get(&timer).cloned() else {
-            self.unknown_result(e, format!("timer {timer} fired, which the program did not set"));
+            self.unknown_result(
+                e,
+                format!("timer {timer} fired, which the program did not set"),
+            );
             return;
         };
         let fired = fire_at.map_or(self.clock.0, |t| t.0);
@@ -1072,7 +1090,11 @@ impl<'s> Oracle<'s> {
         output: Option<&str>,
         failure: Option<&Failure>,
     ) -> Result<(), WireError> {
-        let task = self.requests.get(request_id).and_then(|id| self.tasks.get(id)).cloned();
+        let task = self
+            .requests
+            .get(request_id)
+            .and_then(|id| self.tasks.get(id))
+            .cloned();
         let Some(Task::Call { future, op, target }) = task else {
             if self.python() {
                 self.object(
@@ -1093,7 +1115,11 @@ impl<'s> Oracle<'s> {
         };
         let path = self.path(e);
         let outcome = match failure {
-            None => Ok(payload::parse(output, &format!("{path}.output"), self.spec)?),
+            None => Ok(payload::parse(
+                output,
+                &format!("{path}.output"),
+                self.spec,
+            )?),
             Some(f) => {
                 let message = format!(
                     "Operation '{op}' on entity '{target}' failed with error: {}",
@@ -1117,11 +1143,17 @@ impl<'s> Oracle<'s> {
 
     /// `entityLockGranted`: the critical section is entered.
     fn rule_lock_granted(&mut self, e: &Event, section: &str) {
-        let task = self.sections.get(section).and_then(|id| self.tasks.get(id)).cloned();
+        let task = self
+            .sections
+            .get(section)
+            .and_then(|id| self.tasks.get(id))
+            .cloned();
         let Some(Task::Lock(future)) = task else {
             self.unknown_result(
                 e,
-                format!("a grant for critical section {section}, which the program did not request"),
+                format!(
+                    "a grant for critical section {section}, which the program did not request"
+                ),
             );
             return;
         };

@@ -35,10 +35,7 @@ pub fn parse(text: Option<&str>, path: &str, spec: &Spec) -> WireResult<Value> {
 fn entity_of(s: &str, spec: &Spec) -> Option<Value> {
     let rest = s.strip_prefix('@')?;
     let (name, key) = rest.split_once('@')?;
-    let declared = spec
-        .entities
-        .keys()
-        .find(|n| n.to_lowercase() == name)?;
+    let declared = spec.entities.keys().find(|n| n.to_lowercase() == name)?;
     Value::entity(declared.clone(), Value::str(key)).ok()
 }
 
@@ -51,23 +48,23 @@ pub fn to_value(json: &Json, path: &str, spec: &Spec) -> WireResult<Value> {
     };
     // serde_json stops parsing at 128 levels of nesting, so this recursion is shallow.
     Ok(match json {
-            Json::Null => Value::Unit,
-            Json::Bool(b) => Value::Bool(*b),
-            Json::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None if n.is_u64() => return Err(err("an integer beyond 64 bits")),
-                None => return Err(err("a number that is not an integer")),
-            },
-            Json::String(s) => entity_of(s, spec).unwrap_or_else(|| Value::str(s)),
-            Json::Array(items) => {
-                let values = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| to_value(v, &format!("{path}[{i}]"), spec))
-                    .collect::<WireResult<Vec<_>>>()?;
-                Value::list(values.into_iter().collect()).map_err(|_| err("nested too deep"))?
-            }
-            Json::Object(_) => return Err(err("a JSON object has no DFL value")),
+        Json::Null => Value::Unit,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None if n.is_u64() => return Err(err("an integer beyond 64 bits")),
+            None => return Err(err("a number that is not an integer")),
+        },
+        Json::String(s) => entity_of(s, spec).unwrap_or_else(|| Value::str(s)),
+        Json::Array(items) => {
+            let values = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| to_value(v, &format!("{path}[{i}]"), spec))
+                .collect::<WireResult<Vec<_>>>()?;
+            Value::list(values.into_iter().collect()).map_err(|_| err("nested too deep"))?
+        }
+        Json::Object(_) => return Err(err("a JSON object has no DFL value")),
     })
 }
 

@@ -228,18 +228,28 @@ pub fn parse_timestamp(s: &str) -> Option<(i64, u32)> {
     let s = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00"))?;
     let (date, time) = s.split_once('T')?;
     let mut d = date.splitn(3, '-');
-    let (y, mo, da) = (d.next()?.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
+    let (y, mo, da) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
     let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
     let mut t = hms.splitn(3, ':');
-    let (h, mi, se): (i64, i64, i64) =
-        (t.next()?.parse().ok()?, t.next()?.parse().ok()?, t.next()?.parse().ok()?);
+    let (h, mi, se): (i64, i64, i64) = (
+        t.next()?.parse().ok()?,
+        t.next()?.parse().ok()?,
+        t.next()?.parse().ok()?,
+    );
     let micros = if frac.is_empty() {
         0
     } else {
         let digits: String = frac.chars().take(6).collect();
         format!("{digits:0<6}").parse().ok()?
     };
-    Some((days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se, micros))
+    Some((
+        days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se,
+        micros,
+    ))
 }
 
 /// `2024-01-01T00:00:05Z`
@@ -273,7 +283,12 @@ fn event(raw: &Json, index: usize, path: &str) -> WireResult<Event> {
         None => None,
         Some(Json::String(s)) => match parse_timestamp(s) {
             Some(t) => Some(t),
-            None => return bad(&format!("{path}.timestamp"), "not an RFC 3339 UTC timestamp"),
+            None => {
+                return bad(
+                    &format!("{path}.timestamp"),
+                    "not an RFC 3339 UTC timestamp",
+                )
+            }
         },
         Some(_) => return bad(&format!("{path}.timestamp"), "expected a string"),
     };
@@ -439,7 +454,10 @@ mod tests {
             assert_eq!(parse_timestamp(text), Some((secs, 0)), "{text}");
             assert_eq!(format_timestamp(secs), text);
         }
-        assert_eq!(parse_timestamp("2024-01-01T00:00:00.25Z"), Some((1_704_067_200, 250_000)));
+        assert_eq!(
+            parse_timestamp("2024-01-01T00:00:00.25Z"),
+            Some((1_704_067_200, 250_000))
+        );
         assert_eq!(
             format_timestamp_micros((1_704_067_200, 0)),
             "2024-01-01T00:00:00.000000Z"
