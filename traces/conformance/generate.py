@@ -1605,6 +1605,41 @@ def lock_activity_and_sub_orchestration():
     return v
 
 
+PENDING_DFL = """
+// A critical section left while a call inside it is still pending: its future is awaited
+// after the lock is released.
+
+entity Log { init []; op add(x) = set(get ++ [x]) }
+
+orchestration Leave(_) = let f = lock [Log("x"), Log("y")] { call Log("x").add(1) } in await f
+
+scenario vector {
+  start t = Leave();
+  finally status(t) == "completed" && state(Log("x")) == [1];
+  finally locked(Log("x")) == () && locked(Log("y")) == ();
+}
+"""
+
+
+def Leave(ctx, _):
+    with (yield ctx.lock_entities([ent("Log", "x"), ent("Log", "y")])):
+        t = ctx.call_entity(ent("Log", "x"), "add", 1)
+    return (yield t)
+
+
+@vector
+def entity_lock_pending_call():
+    v = Vector("entity_lock_pending_call", "Leave", "leave-1",
+               "a critical section left with a call pending (id 2): the SDK releases only "
+               "@log@y (id 3), never @log@x, whose lock it dropped from its list when the call "
+               "was made; completion id 4 once the call returns",
+               PENDING_DFL, {"Leave": Leave})
+    a = v.start()
+    a = v.turn([E.lock_granted(a[0])])
+    v.turn([E.entity_completed(a[0], None)])
+    return v
+
+
 # ---- non-determinism -------------------------------------------------------------------------
 
 BRANCH_DFL = """

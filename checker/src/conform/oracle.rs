@@ -170,6 +170,11 @@ struct Oracle<'s> {
     sections: BTreeMap<String, i64>,
     /// The critical section the code is in, by id.
     section: Option<String>,
+    /// Python profile: the entities the SDK will release, in the order it releases them. Its
+    /// list of available locks aliases the lock set, so a call inside the section removes
+    /// its entity and the response appends it again: the sorted set, minus the entities with
+    /// a call pending, plus each entity whose call came back, in that order.
+    python_locks: Vec<String>,
     /// Failures delivered to the code, with the details the Python SDK raises for them.
     failures: Vec<(Value, Json)>,
     /// Events held back while suspended.
@@ -207,6 +212,7 @@ impl<'s> Oracle<'s> {
             requests: BTreeMap::new(),
             sections: BTreeMap::new(),
             section: None,
+            python_locks: Vec::new(),
             failures: Vec::new(),
             held: None,
             completion: None,
@@ -600,6 +606,12 @@ impl<'s> Oracle<'s> {
                     let input = payload::to_json(arg);
                     match reply {
                         Some(future) => {
+                            if self.python() && self.section.is_some() {
+                                if let Some(i) = self.python_locks.iter().position(|t| *t == target)
+                                {
+                                    self.python_locks.remove(i);
+                                }
+                            }
                             body.insert("parentInstanceId".into(), self.instance.as_ref().into());
                             self.tasks.insert(
                                 id,
@@ -643,6 +655,7 @@ impl<'s> Oracle<'s> {
                     self.tasks.insert(id, Task::Lock(reply.clone()));
                     self.sections.insert(section.clone(), id);
                     self.section = Some(section.clone());
+                    self.python_locks = set.clone();
                     self.add(
                         id,
                         Made::Lock { set: set.clone() },
@@ -654,26 +667,41 @@ impl<'s> Oracle<'s> {
                     );
                 }
                 EntityRequest::Release { .. } => {
-                    let id = self.next_id();
-                    let section = self.section.clone().unwrap_or_default();
-                    let target = entity_text(entity);
-                    self.add(
-                        id,
-                        Made::Unlock {
-                            section: section.clone(),
-                            target: target.clone(),
-                        },
-                        json!({"sendEntityMessage": {"entityUnlockSent": {
-                            "criticalSectionId": section,
-                            "parentInstanceId": self.instance.as_ref(),
-                            "targetInstanceId": target,
-                        }}}),
-                    );
+                    if self.python() {
+                        // The SDK releases its whole list at the first release and leaves
+                        // the section.
+                        let Some(section) = self.section.take() else {
+                            return;
+                        };
+                        for target in std::mem::take(&mut self.python_locks) {
+                            self.unlock(&section, target);
+                        }
+                    } else {
+                        let section = self.section.clone().unwrap_or_default();
+                        self.unlock(&section, entity_text(entity));
+                    }
                 }
             },
             // A top-level orchestration has no parent to answer.
             Message::Response { .. } => {}
         }
+    }
+
+    /// One `entityUnlockSent` action.
+    fn unlock(&mut self, section: &str, target: String) {
+        let id = self.next_id();
+        self.add(
+            id,
+            Made::Unlock {
+                section: section.to_string(),
+                target: target.clone(),
+            },
+            json!({"sendEntityMessage": {"entityUnlockSent": {
+                "criticalSectionId": section,
+                "parentInstanceId": self.instance.as_ref(),
+                "targetInstanceId": target,
+            }}}),
+        );
     }
 
     fn add(&mut self, id: i64, made: Made, mut action: Json) {
@@ -1113,6 +1141,9 @@ impl<'s> Oracle<'s> {
             }
             return Ok(());
         };
+        if self.python() && self.section.is_some() {
+            self.python_locks.push(target.clone());
+        }
         let path = self.path(e);
         let outcome = match failure {
             None => Ok(payload::parse(
