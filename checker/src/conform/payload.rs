@@ -53,6 +53,13 @@ pub fn to_value(json: &Json, path: &str, spec: &Spec) -> WireResult<Value> {
         Json::Number(n) => match n.as_i64() {
             Some(i) => Value::Int(i),
             None if n.is_u64() => return Err(err("an integer beyond 64 bits")),
+            // Without arbitrary precision, serde_json reads a longer integer as a float.
+            None if n
+                .as_f64()
+                .is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9.2e18) =>
+            {
+                return Err(err("an integer beyond 64 bits"))
+            }
             None => return Err(err("a number that is not an integer")),
         },
         Json::String(s) => entity_of(s, spec).unwrap_or_else(|| Value::str(s)),
@@ -181,5 +188,29 @@ mod tests {
             python_text(&j),
             r#"[1, "caf\u00e9", {"a": null}, [true, "\"q\""]]"#
         );
+    }
+
+    #[test]
+    fn numbers_without_a_dfl_value_are_named() {
+        let spec = durable_interpreter::load::load(
+            durable_interpreter::diagnostic::SourceFile::new("t.dfl", "activity A(x) = x"),
+        )
+        .expect("loads");
+        let read = |text: &str| parse(Some(text), "$.x", &spec).map_err(|e| e.message);
+        assert_eq!(
+            read("[-9223372036854775808]").map(|v| v.to_string()),
+            Ok("[-9223372036854775808]".into())
+        );
+        assert_eq!(
+            read("9223372036854775808"),
+            Err("an integer beyond 64 bits".into())
+        );
+        assert_eq!(
+            read("-99999999999999999999"),
+            Err("an integer beyond 64 bits".into())
+        );
+        assert_eq!(read("1.5"), Err("a number that is not an integer".into()));
+        assert_eq!(read("2.0"), Err("a number that is not an integer".into()));
+        assert_eq!(read("{}"), Err("a JSON object has no DFL value".into()));
     }
 }
