@@ -215,7 +215,7 @@ pub struct ConformArgs {
     /// strict (the semantics), python (Durable Task Python SDK 1.12.0); dotnet is not built
     #[arg(long, default_value = "strict")]
     pub profile: String,
-    /// The answer is JSON either way; accepted for symmetry with the other commands
+    /// Print the OrchestratorResponse-shaped JSON document instead of the readable answer
     #[arg(long)]
     pub json: bool,
 }

@@ -202,15 +202,11 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Conform(a) => {
             let profile = conform::profile(&a.profile)?;
             let answer = conform::conform(&a.spec, &a.history, profile)?;
-            if let Some(d) = &answer.divergence {
-                say(&format!(
-                    "{}: event {} diverges: {}",
-                    a.history.display(),
-                    d.event_index,
-                    d.message
-                ));
+            if a.json {
+                emit(&json(&conform::to_json(&answer, profile)));
+            } else {
+                emit(&conform::render(&a.history, &answer, profile));
             }
-            emit(&json(&conform::to_json(&answer, profile)));
             Ok(conform::exit_code(&answer))
         }
         Command::Fmt(a) => match fmt(&a.spec, a.check, a.write)? {

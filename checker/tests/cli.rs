@@ -433,7 +433,15 @@ fn conform_prints_actions_and_exits_by_the_contract() {
     let chain = dir.join("chain/program.dfl");
     let chain = chain.to_str().expect("path");
     let turn4 = dir.join("chain/turn-4.json");
-    let out = durable(&["conform", chain, "--history", turn4.to_str().expect("path")]);
+    let turn4 = turn4.to_str().expect("path");
+    let readable = durable(&["conform", chain, "--history", turn4]);
+    assert_eq!(readable.status.code(), Some(0), "{readable:?}");
+    let text = String::from_utf8_lossy(&readable.stdout);
+    assert!(
+        text.contains("4  completeOrchestration orchestrationStatus=COMPLETED result=\"v=10\""),
+        "{text}"
+    );
+    let out = durable(&["conform", chain, "--history", turn4, "--json"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let doc: Json = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["actions"][0]["id"], 4);
@@ -458,6 +466,7 @@ fn conform_prints_actions_and_exits_by_the_contract() {
         history,
         "--profile",
         "python",
+        "--json",
     ]);
     assert_eq!(python.status.code(), Some(0));
     let doc: Json = serde_json::from_slice(&python.stdout).expect("JSON");

@@ -77,6 +77,75 @@ pub fn to_json(answer: &Answer, profile: Profile) -> Json {
     Json::Object(doc)
 }
 
+/// The answer for people: one line per action (id, kind, what it carries), then the
+/// divergence and the warnings, each with the event it is about.
+pub fn render(history: &Path, answer: &Answer, profile: Profile) -> String {
+    let mut out = format!(
+        "{}: profile {}\n",
+        history.display(),
+        match profile {
+            Profile::Strict => "strict",
+            Profile::Python => "python",
+        }
+    );
+    if answer.divergence.is_some() && profile == Profile::Strict {
+        out.push_str("no actions: the history diverges from the program\n");
+    } else if answer.actions.is_empty() {
+        out.push_str("no actions: the orchestration waits\n");
+    } else {
+        out.push_str("actions:\n");
+        for a in &answer.actions {
+            out.push_str(&format!("  {}\n", action_line(a)));
+        }
+    }
+    if let Some(d) = &answer.divergence {
+        out.push_str(&format!(
+            "divergence at event {}: {}\n",
+            d.event_index, d.message
+        ));
+    }
+    for w in &answer.warnings {
+        out.push_str(&format!(
+            "warning at event {}: {}\n",
+            w.event_index, w.message
+        ));
+    }
+    out
+}
+
+/// `4  completeOrchestration  orchestrationStatus=COMPLETED result="v=10"`: the id, the
+/// action's kind (an entity message's inner kind) and its fields, payloads as their JSON text.
+fn action_line(action: &Json) -> String {
+    let id = action.get("id").map_or_else(String::new, Json::to_string);
+    let Some((kind, body)) = action
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.as_str() != "id"))
+    else {
+        return id;
+    };
+    let (kind, body) = match (kind.as_str(), body.as_object()) {
+        ("sendEntityMessage", Some(inner)) if inner.len() == 1 => {
+            let (k, v) = inner.iter().next().expect("one entry");
+            (k.as_str(), v)
+        }
+        _ => (kind.as_str(), body),
+    };
+    let mut line = format!("{id:>3}  {kind}");
+    if let Some(fields) = body.as_object() {
+        for (k, v) in fields {
+            let shown = match v {
+                Json::String(s) => s
+                    .strip_prefix("ORCHESTRATION_STATUS_")
+                    .unwrap_or(s)
+                    .to_string(),
+                other => other.to_string(),
+            };
+            line.push_str(&format!(" {k}={shown}"));
+        }
+    }
+    line
+}
+
 /// Exit code: 1 when the history diverges from the program.
 pub fn exit_code(answer: &Answer) -> i32 {
     i32::from(answer.divergence.is_some())

@@ -861,7 +861,7 @@ impl<'s> Oracle<'s> {
             self.object(
                 e,
                 format!(
-                    "the history records {recorded_method} with id {id} with another {} than the program's",
+                    "the history records {recorded_method} with id {id} with {}",
                     differences.join(", ")
                 ),
             );
@@ -889,13 +889,9 @@ impl<'s> Oracle<'s> {
         Ok(())
     }
 
-    /// Which fields of a recorded scheduling event differ from what the program made.
-    fn differences(
-        &self,
-        e: &Event,
-        made: &Made,
-        path: &str,
-    ) -> Result<Vec<&'static str>, WireError> {
+    /// Which fields of a recorded scheduling event differ from what the program made, each as
+    /// `field recorded (the program's: made)`.
+    fn differences(&self, e: &Event, made: &Made, path: &str) -> Result<Vec<String>, WireError> {
         let parsed = |text: &Option<String>, field: &str| -> Result<Json, WireError> {
             match text.as_deref() {
                 None => Ok(Json::Null),
@@ -907,11 +903,15 @@ impl<'s> Oracle<'s> {
             }
         };
         let mut diffs = Vec::new();
+        let mut differ = |field: &str, recorded: String, made: String| {
+            if recorded != made {
+                diffs.push(format!("{field} {recorded} (the program's: {made})"));
+            }
+        };
         match (&e.kind, made) {
-            (EventKind::TaskScheduled { input, .. }, Made::Task { input: m, .. })
-                if parsed(input, "taskScheduled.input")? != *m =>
-            {
-                diffs.push("input");
+            (EventKind::TaskScheduled { input, .. }, Made::Task { input: m, .. }) => {
+                let recorded = parsed(input, "taskScheduled.input")?;
+                differ("input", recorded.to_string(), m.to_string());
             }
             (
                 EventKind::SubOrchestrationCreated {
@@ -921,12 +921,9 @@ impl<'s> Oracle<'s> {
                     instance, input: m, ..
                 },
             ) => {
-                if instance_id != instance {
-                    diffs.push("instanceId");
-                }
-                if parsed(input, "subOrchestrationInstanceCreated.input")? != *m {
-                    diffs.push("input");
-                }
+                differ("instanceId", instance_id.clone(), instance.clone());
+                let recorded = parsed(input, "subOrchestrationInstanceCreated.input")?;
+                differ("input", recorded.to_string(), m.to_string());
             }
             (
                 EventKind::EntityCalled {
@@ -954,23 +951,16 @@ impl<'s> Oracle<'s> {
                     input: m,
                 },
             ) => {
-                if target != t {
-                    diffs.push("target");
-                }
-                if operation.as_str() != op.as_ref() {
-                    diffs.push("operation");
-                }
-                if parsed(input, "input")? != *m {
-                    diffs.push("input");
-                }
+                differ("target", target.clone(), t.clone());
+                differ("operation", operation.clone(), op.to_string());
+                let recorded = parsed(input, "input")?;
+                differ("input", recorded.to_string(), m.to_string());
             }
             (EventKind::EntityLockRequested { lock_set, .. }, Made::Lock { set }) => {
                 let mut recorded = lock_set.clone();
                 recorded.sort();
                 recorded.dedup();
-                if recorded != *set {
-                    diffs.push("lock set");
-                }
+                differ("lock set", recorded.join(", "), set.join(", "));
             }
             _ => {}
         }
