@@ -24,3 +24,6 @@ run specs/bank.dfl two_transfers
 run specs/bank.dfl two_transfers --batch all
 run specs/bank.dfl two_transfers --batch any
 run specs/bank.dfl two_transfers --crashes 2 --duplicates 2 --lost-commits 1
+run specs/fan_out_fan_in.dfl two_fan_outs
+run specs/sub_orchestrations.dfl fan_out
+run specs/external_events.dfl approval_raised
