@@ -18,6 +18,9 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress lines on stderr (accepted by every subcommand)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,9 +154,6 @@ pub struct CheckArgs {
     /// Where counterexample traces are written
     #[arg(long, value_name = "DIR", default_value = "traces/out")]
     pub trace_dir: PathBuf,
-    /// No progress lines on stderr
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -169,9 +169,6 @@ pub struct TestArgs {
     /// Where counterexample traces are written
     #[arg(long, value_name = "DIR", default_value = "traces/out")]
     pub trace_dir: PathBuf,
-    /// No progress lines on stderr
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -273,9 +270,6 @@ pub struct MutantsArgs {
     /// Where counterexample traces are written
     #[arg(long, value_name = "DIR", default_value = "traces/out")]
     pub trace_dir: PathBuf,
-    /// No progress lines on stderr
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -320,7 +314,4 @@ pub struct SimulateArgs {
     /// Write the violating run in the Informal Trace Format
     #[arg(long, value_name = "FILE")]
     pub itf: Option<PathBuf>,
-    /// No progress lines on stderr
-    #[arg(long, short)]
-    pub quiet: bool,
 }

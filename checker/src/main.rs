@@ -65,6 +65,7 @@ fn execute(cli: Cli) -> i32 {
 }
 
 fn dispatch(cli: Cli) -> Result<i32, CliError> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Check(a) => {
             let req = CheckRequest {
@@ -78,7 +79,7 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 continue_all: a.continue_all,
                 stop_unless: None,
                 trace_dir: Some(a.trace_dir),
-                progress: !a.quiet,
+                progress: !quiet,
             };
             let r = check(&req)?;
             emit(&if a.json { json(&r) } else { report::render(&r) });
@@ -95,7 +96,7 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 bounds: a.bounds.bounds(),
                 threads: a.threads as usize,
                 trace_dir: Some(a.trace_dir),
-                progress: !a.quiet,
+                progress: !quiet,
             };
             let r = test(&req)?;
             emit(&if a.json {
@@ -145,7 +146,7 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 bounds: bounds.bounds(),
                 threads: a.threads as usize,
                 trace_dir: Some(a.trace_dir),
-                progress: !a.quiet,
+                progress: !quiet,
             };
             let r = mutants(&req)?;
             emit(&if a.json {
@@ -167,7 +168,7 @@ fn dispatch(cli: Cli) -> Result<i32, CliError> {
                 max_steps: a.max_steps,
                 trace_dir: Some(a.trace_dir),
                 itf: a.itf,
-                progress: !a.quiet,
+                progress: !quiet,
             };
             let r = simulate(&req)?;
             emit(&if a.json {

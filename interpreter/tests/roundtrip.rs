@@ -714,6 +714,21 @@ scenario s {
 // the last comment of the file
 "#;
 
+/// Windows line ends and trailing blanks inside a block comment are printed away, and the
+/// comment reads back as printed (found by `token_soup_loads_or_fails_located`).
+#[test]
+fn block_comments_with_windows_line_ends_round_trip() {
+    for src in [
+        "/*\r\n*/ ",
+        "/* a \r\n  b\t\r\n*/\r\nactivity A(x) = x /* c\r\n */\r\n",
+    ] {
+        let printed = assert_canonical(src);
+        assert!(!printed.contains('\r'), "{printed:?}");
+        assert!(printed.lines().all(|l| l == l.trim_end()), "{printed:?}");
+    }
+    assert_eq!(assert_canonical("/*\r\n*/ "), "/*\n*/\n");
+}
+
 #[test]
 fn fmt_keeps_comments() {
     let printed = fmt(COMMENTED);

@@ -250,8 +250,14 @@ impl Lexer<'_> {
                 self.pos += 1;
             }
         }
+        // As the printer writes it: each line without trailing whitespace (a `\r` of a
+        // Windows line end included), so that a comment reads back the same.
+        let text: Vec<&str> = self.src[start..self.pos]
+            .lines()
+            .map(str::trim_end)
+            .collect();
         self.out.comments.push(Comment {
-            text: self.src[start..self.pos].to_string(),
+            text: text.join("\n"),
             span: Span::new(start, self.pos),
         });
     }
