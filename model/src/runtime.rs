@@ -22,7 +22,7 @@ use durable_interpreter::hl::orchestration::{OrchOptions, OrchState};
 use durable_interpreter::hl::{canonicalize, log_externs, Config, EntityCfg, ExternLog};
 use durable_interpreter::load::{Input, ScenarioDef, Spec};
 use durable_interpreter::value::Value;
-use imbl::{OrdMap, OrdSet, Vector};
+use imbl::{OrdMap, OrdSet};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -48,8 +48,10 @@ pub const RR_INFO: ProtocolInfo = ProtocolInfo {
 pub struct RuntimeState {
     pub next_input: u32,
     pub storage: OrdMap<Key, Slot>,
-    /// Sorted by key, then by content hash: equal sets of workers are equal vectors.
-    pub workers: Vector<Worker>,
+    /// Sorted by key, then by content hash: equal sets of workers are equal vectors. A plain
+    /// `Vec`: there are few workers, and a persistent vector would copy a whole 64-slot chunk
+    /// of them at every change.
+    pub workers: Vec<Worker>,
     /// The timer service: durable timers set and not fired yet.
     pub timers: OrdSet<FutureRef>,
     pub used: Used,
@@ -590,7 +592,7 @@ fn renumber_executions(s: &mut RuntimeState) {
         }
         s.timers = s.timers.iter().map(|t| r.future(t)).collect();
         let workers: Vec<Worker> = s.workers.iter().map(|w| w.renumbered(&r)).collect();
-        s.workers = Vector::new();
+        s.workers = Vec::new();
         for w in workers {
             Runtime::add_worker(s, w);
         }
@@ -635,7 +637,7 @@ impl Protocol for Runtime {
         RuntimeState {
             next_input: 0,
             storage,
-            workers: Vector::new(),
+            workers: Vec::new(),
             timers: OrdSet::new(),
             used: Used::default(),
             externs: ExternLog::new(),

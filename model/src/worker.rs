@@ -149,7 +149,13 @@ pub fn has_work(key: &Key, slot: &Slot, holder_priority: bool) -> bool {
         Key::Instance(_) => !slot.queue.is_empty() || orchestration_ready(&slot.stored),
         Key::Activity(_) => slot.queue.iter().any(|m| matches!(m, Msg::Call { .. })),
         Key::Entity(_) => match &slot.stored {
-            Stored::Entity(st) => !servable(st, &requests(&slot.queue), holder_priority).is_empty(),
+            Stored::Entity(st) => {
+                let queue = slot.queue.iter().filter_map(|m| match m {
+                    Msg::Request(r) => Some(r),
+                    _ => None,
+                });
+                !servable(st, queue, holder_priority).is_empty()
+            }
             _ => false,
         },
     }

@@ -8,7 +8,7 @@ use super::orchestration::{data, request_name};
 use crate::eval::{error, Request, Runner, Yield};
 use crate::load::Spec;
 use crate::value::{EntityId, Value};
-use imbl::{OrdMap, Vector};
+use imbl::OrdMap;
 use std::collections::BTreeSet;
 
 /// What an entity stores: its state and the orchestration holding its lock.
@@ -40,14 +40,14 @@ pub struct Served {
 /// each origin, or, while it is locked, only its owner's oldest (holder priority). With
 /// `holder_priority` off (the `lock-no-holder-priority` mutant) a locked entity serves the
 /// oldest request of each origin except lock requests.
-pub fn servable(
+pub fn servable<'q>(
     st: &EntityState,
-    queue: &Vector<EntityRequest>,
+    queue: impl IntoIterator<Item = &'q EntityRequest>,
     holder_priority: bool,
 ) -> Vec<usize> {
     let mut seen: BTreeSet<Origin> = BTreeSet::new();
     let mut out = Vec::new();
-    for (i, r) in queue.iter().enumerate() {
+    for (i, r) in queue.into_iter().enumerate() {
         let origin = r.origin();
         if !seen.insert(origin.clone()) {
             continue;
