@@ -260,12 +260,13 @@ fn strict_profile_rejects_what_the_sdk_lets_pass_and_python_warns() {
 
 /// Vectors on which the strict profile (the semantics) answers differently from the SDK
 /// although the history is accepted: docs/conformance.md explains each.
-const STRICT_DIFFERS: [&str; 19] = [
+const STRICT_DIFFERS: [&str; 20] = [
     "await_all_empty",                     // await_all([]) is []
     "await_all_error_order",               // first failure in list order
     "entity_lock",                         // releases in sorted order
     "entity_lock_pending_call",            // releases every locked entity
     "event_name_case",                     // event names are exact
+    "event_name_casefold",                 // event names are exact
     "two_events_one_batch",                // event names are exact
     "lock_activity_and_sub_orchestration", // no activities inside a critical section
     "lock_rule_violation",                 // DFL's lock-rule message; no id for a refused call

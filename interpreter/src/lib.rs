@@ -4,6 +4,7 @@
 //! ([`load`]), the evaluator of one component ([`eval`]) and the high-level semantics of
 //! Durable Functions ([`hl`]). No faults and no I/O live here.
 
+pub mod casefold;
 pub mod code;
 pub mod diagnostic;
 pub mod env;

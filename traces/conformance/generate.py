@@ -1317,6 +1317,34 @@ def event_name_case():
     return v
 
 
+FOLD_DFL = """
+// Waiting for an event whose name has a letter that case folding expands (ß folds to ss).
+
+orchestration WaitStreet(_) = await event("straße")
+
+scenario vector {
+  start t = WaitStreet();
+  raise t "straße"(7);
+  finally result(t) == 7;
+}
+"""
+
+
+def WaitStreet(ctx, _):
+    return (yield ctx.wait_for_external_event("straße"))
+
+
+@vector
+def event_name_casefold():
+    v = Vector("event_name_casefold", "WaitStreet", "street-1",
+               "names are compared after full case folding, not lowercasing: \"STRASSE\" "
+               "completes a wait for \"straße\" (both fold to \"strasse\")",
+               FOLD_DFL, {"WaitStreet": WaitStreet})
+    v.start()
+    v.turn([E.event_raised("STRASSE", 7)])
+    return v
+
+
 EARLY_DFL = """
 // An event raised while the orchestration awaits an activity: buffered, consumed later.
 

@@ -1191,7 +1191,7 @@ impl<'s> Oracle<'s> {
         let path = self.path(e);
         let value = payload::parse(input, &format!("{path}.eventRaised.input"), self.spec)?;
         let name: Arc<str> = if self.python() {
-            Arc::from(name.to_lowercase())
+            Arc::from(durable_interpreter::casefold::casefold(name))
         } else {
             Arc::from(name)
         };

@@ -87,7 +87,8 @@ pub struct OrchOptions {
     /// What `now()` returns, when it is a wall clock (the conformance oracle: the turn's
     /// `orchestratorStarted` time) instead of the models' logical time.
     pub clock: Option<i64>,
-    /// Event names are compared case-insensitively (the Python SDK's rule).
+    /// Event names are compared after Unicode case folding (the Python SDK's rule,
+    /// [`crate::casefold`]).
     pub fold_event_names: bool,
     /// Sub-orchestrations may be started inside critical sections (production SDKs allow it).
     pub lock_sub_orchestrations: bool,
@@ -658,7 +659,7 @@ fn request(
                 );
             };
             if opts.fold_event_names {
-                name = Arc::from(name.to_lowercase());
+                name = Arc::from(crate::casefold::casefold(&name));
             }
             let n = st.counter;
             st.counter += 1;
