@@ -63,3 +63,13 @@ pub fn outcomes(text: &str, scenario: &str, model: &str) -> Vec<String> {
         .map(durable_checker::report::outcome_json)
         .collect()
 }
+
+/// One outcome as its compact JSON text (the form `outcomes` returns), from (key, value)
+/// pairs in any order.
+pub fn outcome(pairs: &[(&str, &str)]) -> String {
+    let map: std::collections::BTreeMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    serde_json::to_string(&map).expect("maps of strings serialize")
+}

@@ -2,20 +2,10 @@
 //! model HL), each observed on a small DFL program: the exact outcome set HL produces, or the
 //! exact verdict of a check. The rule each test exercises is named in its doc comment.
 
-use durable_tests::{check_text, outcomes};
-use std::collections::BTreeMap;
+use durable_tests::{check_text, outcome as o, outcomes};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// One outcome as its compact JSON text, from (key, value) pairs.
-fn o(pairs: &[(&str, &str)]) -> String {
-    let map: BTreeMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    serde_json::to_string(&map).expect("maps of strings serialize")
-}
 
 /// A DFL string literal, as `show` and the outcomes print it.
 fn dq(s: &str) -> String {

@@ -15,21 +15,12 @@ use durable_model::protocol::Protocol;
 use durable_model::runtime::{Runtime, RuntimeOptions, CS_INFO, RR_INFO};
 use durable_model::storage::Key;
 use durable_model::worker::Persistence;
+use durable_tests::outcome as o;
 use durable_tests::{request, spec};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// One outcome as its compact JSON text, from (key, value) pairs.
-fn o(pairs: &[(&str, &str)]) -> String {
-    let map: BTreeMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    serde_json::to_string(&map).expect("maps of strings serialize")
-}
 
 /// Outcomes in any order, sorted as the reports list them.
 fn set(mut v: Vec<String>) -> Vec<String> {
