@@ -77,7 +77,13 @@ pub fn one_scenario(spec: &Spec, name: Option<&str>) -> CliResult<usize> {
 
 /// The one protocol a one-model command runs: `--protocol`, else `--model` (default `hl`).
 pub fn one_protocol(model: Option<&str>, protocol: Option<&str>) -> CliResult<String> {
-    let selection = crate::registry::select(model.or(Some("hl")), protocol)?;
+    // `hl` is the default model only without `--protocol`: a protocol names its own model.
+    let model_or_default = if protocol.is_some() {
+        model
+    } else {
+        model.or(Some("hl"))
+    };
+    let selection = crate::registry::select(model_or_default, protocol)?;
     if model == Some("all") && protocol.is_none() {
         return Err(CliError::Usage(
             "this command takes one model, not `all`".into(),

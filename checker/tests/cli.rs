@@ -428,6 +428,61 @@ fn run_is_the_same_for_the_same_seed() {
 }
 
 #[test]
+fn one_model_commands_take_a_protocol_without_its_model() {
+    let bank = root().join("specs/bank.dfl");
+    let bank = bank.to_str().expect("utf-8");
+    // `--protocol` names its model: the default `hl` does not apply then.
+    let run = durable(&[
+        "run",
+        bank,
+        "--protocol",
+        "cs-blind-commit",
+        "--max-steps",
+        "5",
+        "--json",
+    ]);
+    assert_ne!(
+        run.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let doc: Json = serde_json::from_slice(&run.stdout).expect("JSON");
+    assert_eq!(doc["protocol"], "cs-blind-commit", "{doc}");
+    let dir = temp("simulate-protocol");
+    let sim = durable(&[
+        "simulate",
+        bank,
+        "--protocol",
+        "rr-replay-sends",
+        "--runs",
+        "3",
+        "--max-steps",
+        "50",
+        "--json",
+        "--trace-dir",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_ne!(
+        sim.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    // An explicit model that is not the protocol's is still bad input.
+    let wrong = durable(&[
+        "run",
+        bank,
+        "--model",
+        "hl",
+        "--protocol",
+        "cs-blind-commit",
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("belongs to model `cs`"));
+}
+
+#[test]
 fn conform_prints_actions_and_exits_by_the_contract() {
     let dir = root().join("traces/conformance");
     let chain = dir.join("chain/program.dfl");
