@@ -140,7 +140,7 @@ impl Expectation {
 /// Why a spec file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
+    #[error("error: cannot read {path}: {source}")]
     Io {
         path: String,
         source: std::io::Error,
