@@ -556,12 +556,7 @@ impl<'s> Oracle<'s> {
                 } else {
                     due
                 };
-                self.tasks.insert(id, Task::Timer(to.clone(), due));
-                self.add(
-                    id,
-                    Made::Timer,
-                    json!({"createTimer": {"fireAt": format_timestamp(first)}}),
-                );
+                self.timer(id, Task::Timer(to.clone(), due), first);
             }
             Message::Start {
                 instance,
@@ -685,6 +680,16 @@ impl<'s> Oracle<'s> {
             // A top-level orchestration has no parent to answer.
             Message::Response { .. } => {}
         }
+    }
+
+    /// One `createTimer` action firing at `fire_at`, answering `task` when it fires.
+    fn timer(&mut self, id: i64, task: Task, fire_at: i64) {
+        self.tasks.insert(id, task);
+        self.add(
+            id,
+            Made::Timer,
+            json!({"createTimer": {"fireAt": format_timestamp(fire_at)}}),
+        );
     }
 
     /// One `entityUnlockSent` action.
@@ -1089,12 +1094,7 @@ impl<'s> Oracle<'s> {
         if self.python() && fired < due {
             let id = self.next_id();
             let next = due.min(self.clock.0.saturating_add(PYTHON_MAX_TIMER_SECONDS));
-            self.tasks.insert(id, Task::Timer(future, due));
-            self.add(
-                id,
-                Made::Timer,
-                json!({"createTimer": {"fireAt": format_timestamp(next)}}),
-            );
+            self.timer(id, Task::Timer(future, due), next);
             return;
         }
         self.deliver(&future, Ok(Value::Unit), false);
